@@ -1,0 +1,2 @@
+export { parseServeArgs } from './serve.js';
+export { ExitCode } from './usage.js';

@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { defaultConfig, startServer, type ServerConfig } from '@tether/server';
+import { UsageError } from './usage.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
+  return n;
+}
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<ServerConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      postgres: { type: 'string' },
+      durability: { type: 'string' },
+      'long-poll-timeout-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+    },
+  });
+  const durability = values.durability ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'relaxed') throw new UsageError('--durability must be fsync or relaxed');
+  const logLevel = values['log-level'] ?? env.TETHER_LOG_LEVEL ?? defaultConfig.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    host: values.host ?? defaultConfig.host,
+    port: integer('port', values.port, defaultConfig.port),
+    dataDir: values['data-dir'] ?? defaultConfig.dataDir,
+    postgresUrl: values.postgres ?? env.TETHER_POSTGRES_URL ?? null,
+    durability,
+    longPollTimeoutMs: integer('long-poll-timeout-ms', values['long-poll-timeout-ms'], defaultConfig.longPollTimeoutMs, 1),
+    logLevel: logLevel as ServerConfig['logLevel'],
+    maxMessageBytes: integer('max-message-bytes', values['max-message-bytes'], defaultConfig.maxMessageBytes, 1),
+  };
+}
+
+export async function serve(argv: string[]): Promise<void> {
+  const config = parseServeArgs(argv, process.env);
+  const server = await startServer(config);
+  if (config.durability === 'relaxed') {
+    process.stderr.write('warning: --durability relaxed: acknowledged appends are not fsynced and can be lost on power failure\n');
+  }
+  process.stdout.write(`tether listening on ${server.url} (store: ${server.store.driver})\n`);
+  const shutdown = (signal: string) => {
+    server.logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (error) => {
+        server.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

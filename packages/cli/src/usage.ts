@@ -1,0 +1,25 @@
+/** Exit codes: scripts can tell a typo from a missing thing from a broken server. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  server: 5,
+} as const;
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: tether <command> [options]
+
+commands:
+  serve    run the server
+           --host HOST                  (default 127.0.0.1)
+           --port PORT                  (default 4437; 0 picks a free port)
+           --data-dir DIR               (default ./.tether)
+           --postgres URL               use PostgreSQL instead of embedded SQLite
+           --durability fsync|relaxed   (default fsync)
+           --long-poll-timeout-ms MS    (default 20000)
+           --log-level LEVEL            (default info)
+           --max-message-bytes N        (default 1048576)
+`;

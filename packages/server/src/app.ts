@@ -1,0 +1,73 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { HttpError, sendError } from './http/errors.js';
+import { healthRoutes } from './http/health-routes.js';
+import { LiveReaders } from './http/live-readers.js';
+import { registerSecurityHeaders } from './http/security.js';
+import { streamRoutes } from './http/stream-routes.js';
+import type { Clock } from './services/clock.js';
+import type { Notifier } from './services/live-hub.js';
+import { StreamService } from './services/stream-service.js';
+import type { Store } from './storage/types.js';
+
+export interface AppDeps {
+  config: ServerConfig;
+  store: Store;
+  notifier: Notifier;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface TetherApp {
+  app: FastifyInstance;
+  live: LiveReaders;
+  streams: StreamService;
+}
+
+/** Builds the HTTP application without listening; tests build their own. */
+export async function buildApp(deps: AppDeps): Promise<TetherApp> {
+  const { config, store, notifier, logger, clock } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    maxParamLength: config.maxPathLength * 3,
+    bodyLimit: config.maxMessageBytes,
+    return503OnClosing: true,
+  });
+  const live = new LiveReaders();
+  const streams = new StreamService({ store, notifier, clock });
+
+  registerSecurityHeaders(app);
+  app.addHook('onResponse', async (request, reply) => {
+    if (logger.isLevelEnabled('debug')) {
+      request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode }, 'request');
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpError) return sendError(reply, error.code, error.message, error.details);
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', 'request body is too large');
+    if (status === 415) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', error.message);
+    if (status >= 400 && status < 500) return sendError(reply, 'BAD_REQUEST', error.message);
+    request.log.error({ err: error }, 'request failed');
+    return sendError(reply, 'INTERNAL', 'internal error');
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+
+  await app.register(healthRoutes, { store, isDraining: () => live.isDraining });
+  await app.register(streamRoutes, {
+    service: streams,
+    live,
+    limits: {
+      maxMessageBytes: config.maxMessageBytes,
+      maxPathLength: config.maxPathLength,
+      maxReadBytes: config.maxReadBytes,
+      longPollTimeoutMs: config.longPollTimeoutMs,
+      sseKeepAliveMs: config.sseKeepAliveMs,
+      sseMaxDurationMs: config.sseMaxDurationMs,
+    },
+  });
+  return { app, live, streams };
+}

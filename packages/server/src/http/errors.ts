@@ -1,0 +1,19 @@
+import type { FastifyReply } from 'fastify';
+import { ERROR_CODES, type ErrorCode } from '@tether/protocol';
+
+/** The one way routes answer an error: `{ error: { code, message, details? } }`. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {
+  const error = details === undefined ? { code, message } : { code, message, details };
+  return reply.code(ERROR_CODES[code]).type('application/json').send({ error });
+}
+
+/** An error a handler can throw; the app's error handler answers it. */
+export class HttpError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../storage/types.js';
+import { sendError } from './errors.js';
+
+export async function healthRoutes(app: FastifyInstance, options: { store: Store; isDraining: () => boolean }) {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (options.isDraining()) return sendError(reply, 'SHUTTING_DOWN', 'server is shutting down');
+    try {
+      await options.store.ping();
+      return { status: 'ready', store: options.store.driver };
+    } catch (error) {
+      return sendError(reply, 'STORE_UNAVAILABLE', 'store is not reachable', { reason: String(error) });
+    }
+  });
+}

@@ -1,0 +1,36 @@
+import type { FastifyRequest } from 'fastify';
+import { HttpError } from './errors.js';
+
+export const STREAM_PREFIX = '/v1/stream/';
+
+/**
+ * Decodes a stream URL path into the key streams are stored under. Rejects
+ * what could alias another stream or confuse a log: bad escapes, control
+ * characters, empty, `.` and `..` segments, and over-long paths.
+ */
+export function decodeStreamPath(raw: string, maxLength: number): string {
+  let path = raw.startsWith(STREAM_PREFIX) ? raw : STREAM_PREFIX + raw.replace(/^\/+/, '');
+  try {
+    path = path
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    throw new HttpError('BAD_REQUEST', 'stream path has a malformed escape');
+  }
+  if (path.length > maxLength) throw new HttpError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
+  const name = path.slice(STREAM_PREFIX.length);
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) throw new HttpError('BAD_REQUEST', 'invalid stream path');
+  for (const segment of name.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') {
+      throw new HttpError('BAD_REQUEST', 'stream path has an empty or relative segment');
+    }
+  }
+  return path;
+}
+
+export function requestStreamPath(request: FastifyRequest, maxLength: number): string {
+  const raw = request.url.split('?')[0]!;
+  return decodeStreamPath(raw, maxLength);
+}

@@ -1,0 +1,209 @@
+/**
+ * Reading streams: catch-up, long-poll and SSE. All three read from the store
+ * by position; live modes wait on the notifier for the stream they read.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Header, formatOffset } from '@tether/protocol';
+import type { StreamService } from '../services/stream-service.js';
+import { isJsonContentType, mediaType } from '../storage/stream-rules.js';
+import type { ReadResult, StreamMeta } from '../storage/types.js';
+import { nextCursor } from './cursor.js';
+import { HttpError, sendError } from './errors.js';
+import type { LiveReaders } from './live-readers.js';
+import { parseOffsetValue, queryParam } from './stream-headers.js';
+import { SseWriter } from './sse.js';
+
+export interface ReadLimits {
+  /** Largest body one catch-up or long-poll response carries. */
+  maxReadBytes: number;
+  longPollTimeoutMs: number;
+  sseKeepAliveMs: number;
+  /** SSE responses end after this long so CDNs can collapse reconnects. */
+  sseMaxDurationMs: number;
+}
+
+interface ReadContext {
+  service: StreamService;
+  live: LiveReaders;
+  limits: ReadLimits;
+}
+
+const OPEN_BRACKET = Buffer.from('[');
+const CLOSE_BRACKET = Buffer.from(']');
+const COMMA = Buffer.from(',');
+
+function encodeBody(meta: StreamMeta, items: Buffer[]): Buffer {
+  if (!isJsonContentType(meta.contentType)) return items.length === 1 ? items[0]! : Buffer.concat(items);
+  const parts: Buffer[] = [OPEN_BRACKET];
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(item);
+  });
+  parts.push(CLOSE_BRACKET);
+  return Buffer.concat(parts);
+}
+
+function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean): number {
+  const raw = queryParam(request, 'offset');
+  if (raw === undefined) {
+    if (required) throw new HttpError('INVALID_OFFSET', 'offset is required for live reads');
+    return 0;
+  }
+  const offset = parseOffsetValue(raw, 'offset');
+  const position = offset.kind === 'start' ? 0 : offset.kind === 'now' ? meta.tail : offset.position;
+  if (position > meta.tail) throw new HttpError('INVALID_OFFSET', 'offset is beyond the end of the stream');
+  return position;
+}
+
+function isNowRequest(request: FastifyRequest): boolean {
+  return (request.query as Record<string, unknown>).offset === 'now';
+}
+
+export async function handleRead(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  meta: StreamMeta,
+  mode: 'catch-up' | 'long-poll' | 'sse',
+  ctx: ReadContext,
+): Promise<unknown> {
+  const position = startPosition(request, meta, mode !== 'catch-up');
+  ctx.service.touch(meta);
+  if (mode === 'sse') return streamSse(request, reply, meta, position, ctx);
+  if (mode === 'long-poll') return longPoll(request, reply, meta, position, ctx);
+  const result = await ctx.service.read(meta, position, ctx.limits.maxReadBytes);
+  return sendChunk(request, reply, meta, position, result, { live: false, now: isNowRequest(request) });
+}
+
+function sendChunk(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  meta: StreamMeta,
+  from: number,
+  result: ReadResult,
+  mode: { live: boolean; now: boolean },
+): FastifyReply {
+  const upToDate = result.next >= meta.tail;
+  const closedAtEnd = upToDate && meta.closed;
+  reply.header('content-type', meta.contentType);
+  reply.header(Header.nextOffset, formatOffset(result.next));
+  if (upToDate) reply.header(Header.upToDate, 'true');
+  if (closedAtEnd) reply.header(Header.closed, 'true');
+  if (!closedAtEnd) reply.header(Header.cursor, nextCursor(Date.now(), queryParam(request, 'cursor')));
+  if (mode.now) {
+    reply.header('cache-control', 'no-store');
+  } else {
+    const etag = `"${meta.id}:${from}:${result.next}${closedAtEnd ? ':c' : ''}"`;
+    reply.header('etag', etag);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    // Data chunks never change and may be cached; an empty tail answer may not.
+    reply.header('cache-control', result.items.length ? 'private, max-age=60, stale-while-revalidate=300' : 'no-store');
+  }
+  if (mediaType(meta.contentType) === 'application/octet-stream') reply.header('content-disposition', 'attachment');
+  return reply.code(200).send(encodeBody(meta, result.items));
+}
+
+async function longPoll(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  meta: StreamMeta,
+  position: number,
+  ctx: ReadContext,
+): Promise<unknown> {
+  const { service, limits } = ctx;
+  let current = meta;
+  if (position >= current.tail && !current.closed) {
+    const controller = ctx.live.start((listener) => reply.raw.on('close', listener));
+    try {
+      await service.waitForChange(current, position, limits.longPollTimeoutMs, controller.signal);
+    } finally {
+      ctx.live.finish(controller);
+    }
+    const refreshed = await service.refresh(current);
+    if (!refreshed) return sendError(reply, 'STREAM_NOT_FOUND', 'stream was deleted');
+    current = refreshed;
+  }
+  if (position < current.tail) {
+    const result = await service.read(current, position, limits.maxReadBytes);
+    return sendChunk(request, reply, current, position, result, { live: true, now: false });
+  }
+  reply.header(Header.nextOffset, formatOffset(current.tail));
+  reply.header(Header.upToDate, 'true');
+  reply.header('cache-control', 'no-store');
+  if (current.closed) reply.header(Header.closed, 'true');
+  else reply.header(Header.cursor, nextCursor(Date.now(), queryParam(request, 'cursor')));
+  return reply.code(204).send();
+}
+
+async function streamSse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  meta: StreamMeta,
+  start: number,
+  ctx: ReadContext,
+): Promise<void> {
+  const { service, limits } = ctx;
+  const binary = !isJsonContentType(meta.contentType) && !mediaType(meta.contentType).startsWith('text/');
+  const clientCursor = queryParam(request, 'cursor');
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache, no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    ...(binary ? { [Header.sseDataEncoding]: 'base64' } : {}),
+  });
+  res.flushHeaders();
+  const sse = new SseWriter(res);
+  const controller = ctx.live.start((listener) => res.on('close', listener));
+  const deadline = Date.now() + limits.sseMaxDurationMs;
+  let current: StreamMeta | null = meta;
+  let position = start;
+  let announcedUpToDate = false;
+
+  const control = (m: StreamMeta, upToDate: boolean) => {
+    const closed = upToDate && m.closed;
+    const payload: Record<string, unknown> = { streamNextOffset: formatOffset(position) };
+    if (!closed) payload.streamCursor = nextCursor(Date.now(), clientCursor);
+    if (upToDate) payload.upToDate = true;
+    if (closed) payload.streamClosed = true;
+    return sse.event('control', JSON.stringify(payload));
+  };
+
+  try {
+    while (current && !sse.closed) {
+      if (position < current.tail) {
+        const result = await service.read(current, position, limits.maxReadBytes);
+        position = result.next;
+        const data = binary ? Buffer.concat(result.items).toString('base64') : encodeBody(current, result.items).toString('utf8');
+        sse.event('data', data);
+        const upToDate = position >= current.tail;
+        control(current, upToDate);
+        announcedUpToDate = upToDate;
+        if (upToDate && current.closed) break;
+        await sse.drained(controller.signal);
+        if (!upToDate) continue;
+      } else if (current.closed) {
+        control(current, true);
+        break;
+      } else if (!announcedUpToDate) {
+        control(current, true);
+        announcedUpToDate = true;
+      }
+      if (controller.signal.aborted) {
+        if (ctx.live.isDraining) control(current, position >= current.tail);
+        break;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const waited = await service.waitForChange(current, position, Math.min(limits.sseKeepAliveMs, remaining), controller.signal);
+      if (waited === 'timeout') sse.comment('keep-alive');
+      current = await service.refresh(current);
+    }
+  } catch (error) {
+    request.log.error({ err: error }, 'sse reader failed');
+  } finally {
+    ctx.live.finish(controller);
+    sse.end();
+  }
+}

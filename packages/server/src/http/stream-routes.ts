@@ -1,0 +1,157 @@
+/**
+ * The Durable Streams protocol at `/v1/stream/*`: create, append, close,
+ * delete, HEAD and reads. Handlers validate, call the stream service, and
+ * translate outcomes into the protocol's statuses and headers.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Header, formatOffset } from '@tether/protocol';
+import type { StreamService } from '../services/stream-service.js';
+import { parseBody } from '../storage/stream-rules.js';
+import type { AppendBody, StreamMeta } from '../storage/types.js';
+import { HttpError, sendError } from './errors.js';
+import type { LiveReaders } from './live-readers.js';
+import {
+  closedHeader,
+  contentTypeHeader,
+  expiryHeaders,
+  forkHeaders,
+  producerHeaders,
+  queryParam,
+  streamSeqHeader,
+} from './stream-headers.js';
+import { decodeStreamPath, requestStreamPath } from './stream-paths.js';
+import { handleRead, type ReadLimits } from './stream-reads.js';
+
+export interface StreamRouteOptions {
+  service: StreamService;
+  live: LiveReaders;
+  limits: ReadLimits & { maxMessageBytes: number; maxPathLength: number };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function setMetaHeaders(reply: FastifyReply, meta: StreamMeta): void {
+  reply.header('content-type', meta.contentType);
+  reply.header(Header.nextOffset, formatOffset(meta.tail));
+  if (meta.closed) reply.header(Header.closed, 'true');
+}
+
+export async function streamRoutes(app: FastifyInstance, options: StreamRouteOptions): Promise<void> {
+  const { service, limits } = options;
+  const pathOf = (request: FastifyRequest) => requestStreamPath(request, limits.maxPathLength);
+
+  // Stream bodies are opaque bytes of any content type (or none).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const route = (method: 'PUT' | 'POST' | 'DELETE' | 'HEAD' | 'GET', handler: (r: FastifyRequest, p: FastifyReply) => Promise<unknown>) =>
+    app.route({ method, url: '/v1/stream/*', bodyLimit: limits.maxMessageBytes, exposeHeadRoute: false, handler });
+
+  route('PUT', async (request, reply) => {
+    const path = pathOf(request);
+    const fork = forkHeaders(request, (raw) => decodeStreamPath(raw, limits.maxPathLength));
+    const outcome = await service.create({
+      path,
+      contentType: contentTypeHeader(request),
+      ...expiryHeaders(request),
+      closed: closedHeader(request),
+      body: (request.body as Buffer | undefined) ?? EMPTY,
+      fork,
+    });
+    switch (outcome.kind) {
+      case 'created':
+        setMetaHeaders(reply, outcome.meta);
+        reply.header('location', `${request.protocol}://${request.headers.host ?? request.hostname}${request.url.split('?')[0]}`);
+        return reply.code(201).send();
+      case 'exists':
+        setMetaHeaders(reply, outcome.meta);
+        return reply.code(200).send();
+      case 'conflict':
+        return sendError(reply, 'STREAM_EXISTS', outcome.message);
+      case 'source-not-found':
+        return sendError(reply, 'STREAM_NOT_FOUND', 'fork source stream not found');
+      case 'bad-request':
+        return sendError(reply, 'BAD_REQUEST', outcome.message);
+    }
+  });
+
+  route('POST', async (request, reply) => {
+    const path = pathOf(request);
+    const close = closedHeader(request);
+    const raw = (request.body as Buffer | undefined) ?? EMPTY;
+    if (raw.length === 0 && !close) throw new HttpError('EMPTY_BODY', 'append body is empty');
+    const contentType = contentTypeHeader(request);
+    const producer = producerHeaders(request);
+    const body: AppendBody =
+      raw.length === 0 ? { kind: 'empty' } : contentType ? parseBody(contentType, raw, 'append') : { kind: 'bytes', data: raw };
+    const outcome = await service.append({ path, contentType, body, close, streamSeq: streamSeqHeader(request), producer });
+    switch (outcome.kind) {
+      case 'appended':
+      case 'duplicate':
+      case 'closed': {
+        const { meta } = outcome;
+        reply.header(Header.nextOffset, formatOffset(meta.tail));
+        if (meta.closed) reply.header(Header.closed, 'true');
+        if (outcome.producer) {
+          reply.header(Header.producerEpoch, String(outcome.producer.epoch));
+          reply.header(Header.producerSeq, String(outcome.producer.seq));
+        }
+        return reply.code(outcome.kind === 'appended' && outcome.producer ? 200 : 204).send();
+      }
+      case 'not-found':
+        return sendError(reply, 'STREAM_NOT_FOUND', 'stream not found');
+      case 'gone':
+        return sendError(reply, 'STREAM_GONE', 'stream was deleted');
+      case 'stream-closed':
+        reply.header(Header.closed, 'true');
+        reply.header(Header.nextOffset, formatOffset(outcome.meta.tail));
+        return sendError(reply, 'STREAM_CLOSED', 'stream is closed');
+      case 'content-type-mismatch':
+        return sendError(reply, 'CONTENT_TYPE_MISMATCH', 'Content-Type does not match the stream');
+      case 'seq-conflict':
+        return sendError(reply, 'SEQUENCE_CONFLICT', 'Stream-Seq must be greater than the last one', {
+          lastSeq: outcome.lastSeq,
+        });
+      case 'producer-fenced':
+        reply.header(Header.producerEpoch, String(outcome.currentEpoch));
+        return sendError(reply, 'PRODUCER_FENCED', 'producer epoch is stale');
+      case 'producer-gap':
+        reply.header(Header.producerExpectedSeq, String(outcome.expected));
+        reply.header(Header.producerReceivedSeq, String(outcome.received));
+        return sendError(reply, 'PRODUCER_SEQ_GAP', 'producer sequence gap');
+      case 'bad-request':
+        return sendError(reply, 'BAD_REQUEST', outcome.message);
+    }
+  });
+
+  route('DELETE', async (request, reply) => {
+    const outcome = await service.delete(pathOf(request));
+    if (outcome.kind === 'not-found') return sendError(reply, 'STREAM_NOT_FOUND', 'stream not found');
+    if (outcome.kind === 'gone') return sendError(reply, 'STREAM_GONE', 'stream was deleted');
+    return reply.code(204).send();
+  });
+
+  route('HEAD', async (request, reply) => {
+    const lookup = await service.lookup(pathOf(request));
+    reply.header('cache-control', 'no-store');
+    if (lookup.kind === 'not-found') return reply.code(404).send();
+    if (lookup.kind === 'gone') return reply.code(410).send();
+    const { meta } = lookup;
+    setMetaHeaders(reply, meta);
+    if (meta.ttlSeconds !== null) reply.header(Header.ttl, String(meta.ttlSeconds));
+    if (meta.expiresAt !== null) reply.header(Header.expiresAt, new Date(meta.expiresAt).toISOString());
+    return reply.code(200).send();
+  });
+
+  route('GET', async (request, reply) => {
+    const path = pathOf(request);
+    const live = queryParam(request, 'live');
+    if (live !== undefined && live !== 'long-poll' && live !== 'sse') {
+      throw new HttpError('BAD_REQUEST', 'live must be long-poll or sse');
+    }
+    const lookup = await service.lookup(path);
+    if (lookup.kind === 'not-found') return sendError(reply, 'STREAM_NOT_FOUND', 'stream not found');
+    if (lookup.kind === 'gone') return sendError(reply, 'STREAM_GONE', 'stream was deleted');
+    return handleRead(request, reply, lookup.meta, live ?? 'catch-up', options);
+  });
+}

@@ -1,0 +1,60 @@
+import pino, { type Logger } from 'pino';
+import { buildApp, type TetherApp } from './app.js';
+import { resolveConfig, type ServerConfig } from './config.js';
+import { systemClock } from './services/clock.js';
+import { LocalNotifier } from './services/live-hub.js';
+import { createStore } from './storage/factory.js';
+import type { Store } from './storage/types.js';
+
+export interface RunningServer {
+  url: string;
+  config: ServerConfig;
+  tether: TetherApp;
+  store: Store;
+  logger: Logger;
+  /** Drains live readers and in-flight requests, then closes the store. */
+  stop(): Promise<void>;
+}
+
+export function createLogger(level: ServerConfig['logLevel']): Logger {
+  // Logs go to stderr so stdout carries only what a person or script reads.
+  return pino({ level, base: { service: 'tether' } }, pino.destination({ fd: 2, sync: false }));
+}
+
+export async function startServer(overrides: Partial<ServerConfig> = {}, logger?: Logger): Promise<RunningServer> {
+  const config = resolveConfig(overrides);
+  const log = logger ?? createLogger(config.logLevel);
+  const store = await createStore(config);
+  const notifier = new LocalNotifier();
+  const tether = await buildApp({ config, store, notifier, logger: log, clock: systemClock });
+  if (config.durability === 'relaxed') {
+    log.warn('durability is relaxed: appends are acknowledged before they are fsynced and may be lost on power failure');
+  }
+  await tether.app.listen({ host: config.host, port: config.port });
+  const address = tether.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  const sweeper = setInterval(() => {
+    store.sweepExpired(Date.now(), config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'expiry sweep failed'));
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(sweeper);
+      tether.live.drain();
+      const force = setTimeout(() => tether.app.server.closeAllConnections(), config.shutdownGraceMs);
+      force.unref();
+      await tether.app.close();
+      clearTimeout(force);
+      await notifier.close();
+      await store.close();
+      log.flush();
+    })();
+    return stopping;
+  };
+  return { url, config, tether, store, logger: log, stop };
+}

@@ -1,0 +1,102 @@
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CreateOutcome,
+  CreateStreamRequest,
+  DeleteOutcome,
+  Lookup,
+  ReadResult,
+  Store,
+  StreamMeta,
+} from '../storage/types.js';
+import type { Clock } from './clock.js';
+import type { Notifier } from './live-hub.js';
+
+export interface StreamServiceDeps {
+  store: Store;
+  notifier: Notifier;
+  clock: Clock;
+}
+
+export type WaitResult = 'changed' | 'timeout' | 'aborted';
+
+/**
+ * Stream operations without HTTP: writes go to the store and then wake the
+ * stream's live readers; reads refresh sliding TTLs.
+ */
+export class StreamService {
+  constructor(private readonly deps: StreamServiceDeps) {}
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  create(request: Omit<CreateStreamRequest, 'now'>): Promise<CreateOutcome> {
+    return this.deps.store.createStream({ ...request, now: this.now() });
+  }
+
+  async append(request: Omit<AppendRequest, 'now'>): Promise<AppendOutcome> {
+    const outcome = await this.deps.store.append({ ...request, now: this.now() });
+    if (outcome.kind === 'appended' || outcome.kind === 'closed') {
+      const { meta } = outcome;
+      this.deps.notifier.publish({ streamId: meta.id, tail: meta.tail, closed: meta.closed, deleted: false });
+    }
+    return outcome;
+  }
+
+  async delete(path: string): Promise<DeleteOutcome> {
+    const outcome = await this.deps.store.deleteStream(path, this.now());
+    if (outcome.kind === 'deleted' || outcome.kind === 'soft-deleted') {
+      this.deps.notifier.publish({ streamId: outcome.streamId, tail: 0, closed: true, deleted: true });
+    }
+    return outcome;
+  }
+
+  lookup(path: string): Promise<Lookup> {
+    return this.deps.store.lookup(path, this.now());
+  }
+
+  /** Current metadata of a stream being read live; null once it is gone. */
+  async refresh(meta: StreamMeta): Promise<StreamMeta | null> {
+    const lookup = await this.deps.store.lookup(meta.path, this.now());
+    return lookup.kind === 'found' && lookup.meta.id === meta.id ? lookup.meta : null;
+  }
+
+  read(meta: StreamMeta, from: number, maxBytes: number): Promise<ReadResult> {
+    return this.deps.store.read(meta, from, meta.tail, maxBytes);
+  }
+
+  /** Reads and writes reset a sliding TTL; HEAD does not. */
+  touch(meta: StreamMeta): void {
+    if (meta.ttlSeconds === null) return;
+    this.deps.store.touch(meta.id, this.now()).catch(() => {
+      // A lost refresh only shortens the stream's life; never fail a read for it.
+    });
+  }
+
+  /**
+   * Waits until the stream's tail moves past `position`, it closes or is
+   * deleted, the timeout passes, or `signal` aborts. Subscribes before
+   * re-checking the store so no change can slip between the two.
+   */
+  async waitForChange(meta: StreamMeta, position: number, timeoutMs: number, signal: AbortSignal): Promise<WaitResult> {
+    if (signal.aborted) return 'aborted';
+    let wake!: (result: WaitResult) => void;
+    const done = new Promise<WaitResult>((resolve) => (wake = resolve));
+    const unsubscribe = this.deps.notifier.subscribe(meta.id, (change) => {
+      if (change.deleted || change.closed || change.tail > position) wake('changed');
+    });
+    const timer = setTimeout(() => wake('timeout'), timeoutMs);
+    const onAbort = () => wake('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const current = await this.refresh(meta);
+      if (!current || current.closed || current.tail > position) return 'changed';
+      return await done;
+    } finally {
+      unsubscribe();
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

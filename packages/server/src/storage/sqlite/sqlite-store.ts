@@ -1,0 +1,323 @@
+import Database from 'better-sqlite3';
+import { ForkReader } from '../fork-reader.js';
+import {
+  DEFAULT_CONTENT_TYPE,
+  bodyLength,
+  bodyRows,
+  decideAppend,
+  decideExisting,
+  expiryDeadline,
+  isExpired,
+  parseBody,
+  planFork,
+  type ProducerState,
+} from '../stream-rules.js';
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CreateOutcome,
+  CreateStreamRequest,
+  DeleteOutcome,
+  Lookup,
+  ReadResult,
+  StoredRow,
+  Store,
+  StreamMeta,
+} from '../types.js';
+import { sqliteMigrations } from './migrations.js';
+import { WriteBatcher } from './write-batcher.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  filename: string;
+  /** `fsync`: every commit is fsynced before it is acknowledged. */
+  durability: 'fsync' | 'relaxed';
+}
+
+interface StreamRow {
+  id: number;
+  path: string | null;
+  content_type: string;
+  ttl_seconds: number | null;
+  expires_at: number | null;
+  last_access_at: number;
+  created_at: number;
+  closed: number;
+  tail: number;
+  fork_source_id: number | null;
+  fork_source_path: string | null;
+  fork_position: number | null;
+  soft_deleted: number;
+  stream_seq: string | null;
+  closed_by_producer: string | null;
+  closed_by_epoch: number | null;
+  closed_by_seq: number | null;
+}
+
+function toMeta(row: StreamRow): StreamMeta {
+  return {
+    id: row.id,
+    path: row.path ?? '',
+    contentType: row.content_type,
+    ttlSeconds: row.ttl_seconds,
+    expiresAt: row.expires_at,
+    lastAccessAt: row.last_access_at,
+    createdAt: row.created_at,
+    closed: row.closed === 1,
+    tail: row.tail,
+    fork:
+      row.fork_source_id === null
+        ? null
+        : { sourceId: row.fork_source_id, sourcePath: row.fork_source_path ?? '', position: row.fork_position ?? 0 },
+    softDeleted: row.soft_deleted === 1,
+    streamSeq: row.stream_seq,
+    closedBy:
+      row.closed_by_producer === null
+        ? null
+        : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
+  };
+}
+
+export function applySqliteMigrations(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const migration of sqliteMigrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    })();
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly driver = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly writes: WriteBatcher;
+  private readonly reader: ForkReader;
+  private readonly sql;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = new Database(options.filename);
+    this.db.pragma('journal_mode = WAL');
+    // FULL makes every COMMIT (one per write batch) fsync the WAL before it returns.
+    this.db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    applySqliteMigrations(this.db);
+    this.writes = new WriteBatcher(this.db);
+    const db = this.db;
+    this.sql = {
+      byPath: db.prepare('SELECT * FROM streams WHERE path = ?'),
+      byId: db.prepare('SELECT * FROM streams WHERE id = ?'),
+      insertStream: db.prepare(`INSERT INTO streams (path, content_type, ttl_seconds, expires_at, last_access_at,
+        expiry_deadline, created_at, closed, tail, fork_source_id, fork_source_path, fork_position)
+        VALUES (@path, @contentType, @ttlSeconds, @expiresAt, @now, @deadline, @now, @closed, @tail, @forkSourceId,
+        @forkSourcePath, @forkPosition)`),
+      updateStream: db.prepare(`UPDATE streams SET tail = @tail, closed = @closed, stream_seq = @streamSeq,
+        closed_by_producer = @closedByProducer, closed_by_epoch = @closedByEpoch, closed_by_seq = @closedBySeq,
+        last_access_at = @now, expiry_deadline = @deadline WHERE id = @id`),
+      insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
+      rowsAfter: db.prepare('SELECT end_pos AS "end", data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?'),
+      producer: db.prepare('SELECT epoch, last_seq AS lastSeq FROM producers WHERE stream_id = ? AND producer_id = ?'),
+      upsertProducer: db.prepare(`INSERT INTO producers (stream_id, producer_id, epoch, last_seq, updated_at)
+        VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id, producer_id)
+        DO UPDATE SET epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at = excluded.updated_at`),
+      forkCount: db.prepare('SELECT count(*) AS n FROM streams WHERE fork_source_id = ?'),
+      deleteRows: db.prepare('DELETE FROM stream_rows WHERE stream_id = ?'),
+      deleteProducers: db.prepare('DELETE FROM producers WHERE stream_id = ?'),
+      deleteStream: db.prepare('DELETE FROM streams WHERE id = ?'),
+      softDelete: db.prepare('UPDATE streams SET soft_deleted = 1 WHERE id = ?'),
+      detach: db.prepare('UPDATE streams SET soft_deleted = 1, path = NULL, expiry_deadline = NULL WHERE id = ?'),
+      expired: db.prepare('SELECT * FROM streams WHERE expiry_deadline <= ? ORDER BY expiry_deadline LIMIT ?'),
+      touch: db.prepare(
+        'UPDATE streams SET last_access_at = ?, expiry_deadline = ? WHERE id = ? AND ttl_seconds IS NOT NULL',
+      ),
+    };
+    this.reader = new ForkReader({
+      rowsAfter: (id, from, limit) => this.sql.rowsAfter.all(id, from, limit) as StoredRow[],
+      getById: (id) => this.metaById(id),
+    });
+  }
+
+  private metaById(id: number): StreamMeta | null {
+    const row = this.sql.byId.get(id) as StreamRow | undefined;
+    return row ? toMeta(row) : null;
+  }
+
+  private metaByPath(path: string): StreamMeta | null {
+    const row = this.sql.byPath.get(path) as StreamRow | undefined;
+    return row ? toMeta(row) : null;
+  }
+
+  /** Removes a stream and, up the fork chain, sources that only it kept alive. */
+  private remove(meta: StreamMeta): void {
+    if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
+      this.sql.detach.run(meta.id);
+      return;
+    }
+    this.sql.deleteRows.run(meta.id);
+    this.sql.deleteProducers.run(meta.id);
+    this.sql.deleteStream.run(meta.id);
+    this.reader.forget(meta.id);
+    if (meta.fork) {
+      const source = this.metaById(meta.fork.sourceId);
+      if (source?.softDeleted) this.remove(source);
+    }
+  }
+
+  /** A live stream at `path`, retiring it first if it has expired. */
+  private liveByPath(path: string, now: number): StreamMeta | null {
+    const meta = this.metaByPath(path);
+    if (meta && !meta.softDeleted && isExpired(meta, now)) {
+      this.remove(meta);
+      return null;
+    }
+    return meta;
+  }
+
+  createStream(request: CreateStreamRequest): Promise<CreateOutcome> {
+    return this.writes.submit(() => this.createInTx(request));
+  }
+
+  private createInTx(request: CreateStreamRequest): CreateOutcome {
+    const existing = this.liveByPath(request.path, request.now);
+    if (existing) return decideExisting(existing, request);
+    let fork = null;
+    if (request.fork) {
+      const source = this.liveByPath(request.fork.sourcePath, request.now);
+      const planned = planFork(source, request);
+      if (planned.kind !== 'plan') return planned;
+      fork = planned.plan;
+    }
+    const contentType = fork?.contentType ?? request.contentType ?? DEFAULT_CONTENT_TYPE;
+    const body = parseBody(contentType, request.body, 'create');
+    if (body.kind === 'invalid') return { kind: 'bad-request', message: body.message };
+    const start = fork?.position ?? 0;
+    const ttlSeconds = fork ? fork.ttlSeconds : request.ttlSeconds;
+    const expiresAt = fork ? fork.expiresAt : request.expiresAt;
+    const tail = start + bodyLength(body);
+    const { lastInsertRowid } = this.sql.insertStream.run({
+      path: request.path,
+      contentType,
+      ttlSeconds,
+      expiresAt,
+      now: request.now,
+      deadline: expiryDeadline({ ttlSeconds, expiresAt, lastAccessAt: request.now }),
+      closed: request.closed ? 1 : 0,
+      tail,
+      forkSourceId: fork?.sourceId ?? null,
+      forkSourcePath: fork?.sourcePath ?? null,
+      forkPosition: fork?.position ?? null,
+    });
+    const id = Number(lastInsertRowid);
+    for (const row of bodyRows(body, start)) this.sql.insertRow.run(id, row.end, row.data);
+    return { kind: 'created', meta: this.metaById(id)! };
+  }
+
+  append(request: AppendRequest): Promise<AppendOutcome> {
+    return this.writes.submit(() => this.appendInTx(request));
+  }
+
+  private appendInTx(request: AppendRequest): AppendOutcome {
+    const meta = this.liveByPath(request.path, request.now);
+    if (!meta) return { kind: 'not-found' };
+    if (meta.softDeleted) return { kind: 'gone' };
+    const producer = request.producer;
+    const state = producer
+      ? ((this.sql.producer.get(meta.id, producer.id) as ProducerState | undefined) ?? null)
+      : null;
+    const decision = decideAppend(meta, state, request);
+    if (decision.kind !== 'accept' && decision.kind !== 'close-only') return decision;
+    if (decision.kind === 'accept') {
+      for (const row of bodyRows(request.body, meta.tail)) this.sql.insertRow.run(meta.id, row.end, row.data);
+    }
+    const closing = request.close;
+    const updated: StreamMeta = {
+      ...meta,
+      tail: meta.tail + bodyLength(request.body),
+      closed: meta.closed || closing,
+      streamSeq: request.streamSeq ?? meta.streamSeq,
+      closedBy: closing ? producer : meta.closedBy,
+      lastAccessAt: request.now,
+    };
+    this.sql.updateStream.run({
+      id: meta.id,
+      tail: updated.tail,
+      closed: updated.closed ? 1 : 0,
+      streamSeq: updated.streamSeq,
+      closedByProducer: updated.closedBy?.id ?? null,
+      closedByEpoch: updated.closedBy?.epoch ?? null,
+      closedBySeq: updated.closedBy?.seq ?? null,
+      now: request.now,
+      deadline: expiryDeadline(updated),
+    });
+    if (producer && decision.producerState) {
+      const next = decision.producerState;
+      this.sql.upsertProducer.run(meta.id, producer.id, next.epoch, next.lastSeq, request.now);
+    }
+    if (decision.kind === 'close-only') return { kind: 'closed', meta: updated, producer };
+    return { kind: 'appended', meta: updated, producer };
+  }
+
+  deleteStream(path: string, now: number): Promise<DeleteOutcome> {
+    return this.writes.submit((): DeleteOutcome => {
+      const meta = this.liveByPath(path, now);
+      if (!meta) return { kind: 'not-found' };
+      if (meta.softDeleted) return { kind: 'gone' };
+      if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
+        this.sql.softDelete.run(meta.id);
+        return { kind: 'soft-deleted', streamId: meta.id };
+      }
+      this.remove(meta);
+      return { kind: 'deleted', streamId: meta.id };
+    });
+  }
+
+  async lookup(path: string, now: number): Promise<Lookup> {
+    const meta = this.metaByPath(path);
+    if (!meta || isExpired(meta, now)) return { kind: 'not-found' };
+    if (meta.softDeleted) return { kind: 'gone' };
+    return { kind: 'found', meta };
+  }
+
+  async getById(id: number): Promise<StreamMeta | null> {
+    return this.metaById(id);
+  }
+
+  read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
+    return this.reader.read(meta, from, to, maxBytes);
+  }
+
+  async touch(streamId: number, now: number): Promise<void> {
+    const meta = this.metaById(streamId);
+    if (!meta || meta.ttlSeconds === null) return;
+    await this.writes.submit(() =>
+      this.sql.touch.run(now, expiryDeadline({ ...meta, lastAccessAt: now }), streamId),
+    );
+  }
+
+  sweepExpired(now: number, limit: number): Promise<number> {
+    return this.writes.submit(() => {
+      const rows = this.sql.expired.all(now, limit) as StreamRow[];
+      for (const row of rows) this.remove(toMeta(row));
+      return rows.length;
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.writes.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+
+interface Pending {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: writes submitted during one turn of the event loop run in one
+ * transaction, each inside its own savepoint (so one failing write cannot undo
+ * its neighbours), and share one COMMIT — and so one fsync when the database
+ * runs with `synchronous=FULL`. Results are released only after the commit.
+ */
+export class WriteBatcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly maxBatch = 1024,
+  ) {}
+
+  submit<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs everything queued so far; used on shutdown. */
+  drain(): void {
+    while (this.queue.length) this.flushOnce();
+  }
+
+  close(): void {
+    this.drain();
+    this.closed = true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    this.flushOnce();
+    if (this.queue.length && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flushOnce(): void {
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        this.db.exec('SAVEPOINT w');
+        try {
+          outcomes.push({ ok: true, value: item.run() });
+          this.db.exec('RELEASE w');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO w');
+          this.db.exec('RELEASE w');
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.value);
+    });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The storage contract. Both drivers (embedded SQLite, PostgreSQL) implement
+ * `Store` with identical semantics; the shared storage suite in
+ * `test/storage/store-suite.ts` is the proof. Every method is asynchronous so a
+ * networked driver fits behind it unchanged.
+ */
+
+/** A producer's `(id, epoch, seq)` tuple from the idempotent-producer headers. */
+export interface ProducerTuple {
+  id: string;
+  epoch: number;
+  seq: number;
+}
+
+export interface StreamMeta {
+  id: number;
+  path: string;
+  contentType: string;
+  /** Sliding time-to-live in seconds, refreshed by reads and writes. */
+  ttlSeconds: number | null;
+  /** Absolute expiry (ms since epoch) from `Stream-Expires-At`. */
+  expiresAt: number | null;
+  /** Last read or write (ms since epoch); a TTL stream expires `ttlSeconds` after it. */
+  lastAccessAt: number;
+  createdAt: number;
+  closed: boolean;
+  /** Tail position: bytes for byte streams, messages for JSON streams. */
+  tail: number;
+  /** The stream this one was forked from and the position it diverges at. */
+  fork: { sourceId: number; sourcePath: string; position: number } | null;
+  softDeleted: boolean;
+  streamSeq: string | null;
+  closedBy: ProducerTuple | null;
+}
+
+export type AppendBody =
+  | { kind: 'empty' }
+  | { kind: 'bytes'; data: Buffer }
+  /** JSON messages after one level of array flattening, each serialised. */
+  | { kind: 'json'; messages: Buffer[] }
+  | { kind: 'invalid'; message: string };
+
+export interface CreateStreamRequest {
+  path: string;
+  /** Normalised request content type; null when the request had none. */
+  contentType: string | null;
+  ttlSeconds: number | null;
+  expiresAt: number | null;
+  closed: boolean;
+  /** Raw initial body; parsed once the stream's content type is known. */
+  body: Buffer;
+  fork: { sourcePath: string; offset: number | null; subOffset: number } | null;
+  now: number;
+}
+
+export type CreateOutcome =
+  | { kind: 'created'; meta: StreamMeta }
+  | { kind: 'exists'; meta: StreamMeta }
+  | { kind: 'conflict'; message: string }
+  | { kind: 'source-not-found' }
+  | { kind: 'bad-request'; message: string };
+
+export interface AppendRequest {
+  path: string;
+  /** Request content type, normalised; null when the request had none. */
+  contentType: string | null;
+  body: AppendBody;
+  close: boolean;
+  streamSeq: string | null;
+  producer: ProducerTuple | null;
+  now: number;
+}
+
+export type AppendOutcome =
+  | { kind: 'appended'; meta: StreamMeta; producer: ProducerTuple | null }
+  | { kind: 'duplicate'; meta: StreamMeta; producer: ProducerTuple }
+  /** Close-only request (no body) that closed the stream or found it closed. */
+  | { kind: 'closed'; meta: StreamMeta; producer: ProducerTuple | null }
+  | { kind: 'not-found' }
+  | { kind: 'gone' }
+  | { kind: 'stream-closed'; meta: StreamMeta }
+  | { kind: 'content-type-mismatch' }
+  | { kind: 'seq-conflict'; lastSeq: string }
+  | { kind: 'producer-fenced'; currentEpoch: number }
+  | { kind: 'producer-gap'; expected: number; received: number }
+  | { kind: 'bad-request'; message: string };
+
+export type DeleteOutcome =
+  | { kind: 'deleted'; streamId: number }
+  | { kind: 'soft-deleted'; streamId: number }
+  | { kind: 'not-found' }
+  | { kind: 'gone' };
+
+export type Lookup = { kind: 'found'; meta: StreamMeta } | { kind: 'not-found' } | { kind: 'gone' };
+
+/** One stored unit: a byte-stream append, or a single JSON message. */
+export interface StoredRow {
+  /** Position just past this row. */
+  end: number;
+  data: Buffer;
+}
+
+export interface ReadResult {
+  /** Byte segments (byte streams) or whole serialised messages (JSON streams). */
+  items: Buffer[];
+  /** Position just past the last item returned. */
+  next: number;
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres';
+  createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
+  append(request: AppendRequest): Promise<AppendOutcome>;
+  deleteStream(path: string, now: number): Promise<DeleteOutcome>;
+  /** Current metadata; expired streams are reported as not found. */
+  lookup(path: string, now: number): Promise<Lookup>;
+  getById(id: number): Promise<StreamMeta | null>;
+  /**
+   * Reads a stream from `from` (inclusive) up to `to` (exclusive), following
+   * the fork chain, returning at most about `maxBytes` (always at least one item
+   * when any is available).
+   */
+  read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult>;
+  /** Refreshes the sliding TTL of a stream; cheap and not awaited by readers. */
+  touch(streamId: number, now: number): Promise<void>;
+  /** Removes up to `limit` expired streams; returns how many it removed. */
+  sweepExpired(now: number, limit: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
