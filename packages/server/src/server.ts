@@ -2,8 +2,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp, type TetherApp } from './app.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { systemClock } from './services/clock.js';
-import { LocalNotifier } from './services/live-hub.js';
-import { createStore } from './storage/factory.js';
+import { createStorage } from './storage/factory.js';
 import type { Store } from './storage/types.js';
 
 export interface RunningServer {
@@ -24,8 +23,7 @@ export function createLogger(level: ServerConfig['logLevel']): Logger {
 export async function startServer(overrides: Partial<ServerConfig> = {}, logger?: Logger): Promise<RunningServer> {
   const config = resolveConfig(overrides);
   const log = logger ?? createLogger(config.logLevel);
-  const store = await createStore(config);
-  const notifier = new LocalNotifier();
+  const { store, notifier } = await createStorage(config);
   const tether = await buildApp({ config, store, notifier, logger: log, clock: systemClock });
   if (config.durability === 'relaxed') {
     log.warn('durability is relaxed: appends are acknowledged before they are fsynced and may be lost on power failure');
