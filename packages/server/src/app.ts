@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { HttpError, sendError } from './http/errors.js';
@@ -30,8 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   const { config, store, notifier, logger, clock } = deps;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
-    maxParamLength: config.maxPathLength * 3,
+    // Per-request lines are logged at debug level by our own hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: config.maxPathLength * 3 },
     bodyLimit: config.maxMessageBytes,
     return503OnClosing: true,
   });

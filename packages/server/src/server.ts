@@ -44,9 +44,14 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
     stopping ??= (async () => {
       clearInterval(sweeper);
       tether.live.drain();
+      // Keep-alive sockets that finish their last response after close() began
+      // would hold it open; close them as they go idle, and all of them at the
+      // end of the grace period.
+      const reapIdle = setInterval(() => tether.app.server.closeIdleConnections(), 50);
       const force = setTimeout(() => tether.app.server.closeAllConnections(), config.shutdownGraceMs);
       force.unref();
       await tether.app.close();
+      clearInterval(reapIdle);
       clearTimeout(force);
       await notifier.close();
       await store.close();

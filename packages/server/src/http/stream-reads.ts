@@ -156,6 +156,7 @@ async function streamSse(
   res.flushHeaders();
   const sse = new SseWriter(res);
   const controller = ctx.live.start((listener) => res.on('close', listener));
+  const untrack = ctx.live.track(res);
   const deadline = Date.now() + limits.sseMaxDurationMs;
   let current: StreamMeta | null = meta;
   let position = start;
@@ -204,6 +205,7 @@ async function streamSse(
     request.log.error({ err: error }, 'sse reader failed');
   } finally {
     ctx.live.finish(controller);
+    untrack();
     sse.end();
   }
 }
