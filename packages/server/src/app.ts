@@ -1,7 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
-import { HttpError, sendError } from './http/errors.js';
+import { AppError } from './errors.js';
+import { sendError } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -47,7 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return sendError(reply, error.code, error.message, error.details);
+    if (error instanceof AppError) return sendError(reply, error.code, error.message, error.details);
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', 'request body is too large');
     if (status === 415) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', error.message);

@@ -6,14 +6,3 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string,
   const error = details === undefined ? { code, message } : { code, message, details };
   return reply.code(ERROR_CODES[code]).type('application/json').send({ error });
 }
-
-/** An error a handler can throw; the app's error handler answers it. */
-export class HttpError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}

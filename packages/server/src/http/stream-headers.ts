@@ -1,13 +1,13 @@
 /**
  * Parses and validates the protocol's request headers and query parameters.
- * Every function throws `HttpError` with a stable code on bad input, so a
+ * Every function throws `AppError` with a stable code on bad input, so a
  * handler either gets clean values or the request is rejected untouched.
  */
 import type { FastifyRequest } from 'fastify';
 import { Header, NOW_OFFSET_SENTINEL, START_OFFSET_SENTINEL, parseOffset } from '@tether/protocol';
 import { normaliseContentType } from '../storage/stream-rules.js';
 import type { ProducerTuple } from '../storage/types.js';
-import { HttpError } from './errors.js';
+import { AppError } from '../errors.js';
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -16,14 +16,14 @@ export type OffsetParam = { kind: 'start' } | { kind: 'now' } | { kind: 'at'; po
 
 function single(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
-  if (Array.isArray(value)) throw new HttpError('INVALID_HEADER', `${name} must be given once`);
+  if (Array.isArray(value)) throw new AppError('INVALID_HEADER', `${name} must be given once`);
   return value;
 }
 
 function nonNegativeInteger(value: string, name: string): number {
   const n = Number(value);
   if (!DECIMAL.test(value) || !Number.isSafeInteger(n)) {
-    throw new HttpError('INVALID_HEADER', `${name} must be a non-negative integer`);
+    throw new AppError('INVALID_HEADER', `${name} must be a non-negative integer`);
   }
   return n;
 }
@@ -33,7 +33,7 @@ export function contentTypeHeader(request: FastifyRequest): string | null {
   if (value === undefined || value.trim() === '') return null;
   const normalised = normaliseContentType(value);
   if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+/.test(normalised)) {
-    throw new HttpError('INVALID_HEADER', 'Content-Type is not a valid media type');
+    throw new AppError('INVALID_HEADER', 'Content-Type is not a valid media type');
   }
   return normalised;
 }
@@ -48,7 +48,7 @@ export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | n
   const ttl = single(request, Header.ttl);
   const expires = single(request, Header.expiresAt);
   if (ttl !== undefined && expires !== undefined) {
-    throw new HttpError('INVALID_HEADER', 'Stream-TTL and Stream-Expires-At cannot both be given');
+    throw new AppError('INVALID_HEADER', 'Stream-TTL and Stream-Expires-At cannot both be given');
   }
   let ttlSeconds: number | null = null;
   let expiresAt: number | null = null;
@@ -56,7 +56,7 @@ export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | n
   if (expires !== undefined) {
     const parsed = Date.parse(expires);
     if (!RFC3339.test(expires) || Number.isNaN(parsed)) {
-      throw new HttpError('INVALID_HEADER', 'Stream-Expires-At must be an RFC 3339 timestamp');
+      throw new AppError('INVALID_HEADER', 'Stream-Expires-At must be an RFC 3339 timestamp');
     }
     expiresAt = parsed;
   }
@@ -74,9 +74,9 @@ export function producerHeaders(request: FastifyRequest): ProducerTuple | null {
   const seq = single(request, Header.producerSeq);
   if (id === undefined && epoch === undefined && seq === undefined) return null;
   if (id === undefined || epoch === undefined || seq === undefined) {
-    throw new HttpError('INVALID_HEADER', 'Producer-Id, Producer-Epoch and Producer-Seq go together');
+    throw new AppError('INVALID_HEADER', 'Producer-Id, Producer-Epoch and Producer-Seq go together');
   }
-  if (id.trim() === '') throw new HttpError('INVALID_HEADER', 'Producer-Id must not be empty');
+  if (id.trim() === '') throw new AppError('INVALID_HEADER', 'Producer-Id must not be empty');
   return {
     id,
     epoch: nonNegativeInteger(epoch, 'Producer-Epoch'),
@@ -88,7 +88,7 @@ export function parseOffsetValue(value: string, name: string): OffsetParam {
   if (value === START_OFFSET_SENTINEL) return { kind: 'start' };
   if (value === NOW_OFFSET_SENTINEL) return { kind: 'now' };
   const position = parseOffset(value);
-  if (position === null) throw new HttpError('INVALID_OFFSET', `${name} is not a valid offset`);
+  if (position === null) throw new AppError('INVALID_OFFSET', `${name} is not a valid offset`);
   return { kind: 'at', position };
 }
 
@@ -101,7 +101,7 @@ export function forkHeaders(
   const sub = single(request, Header.forkSubOffset);
   if (from === undefined) {
     if (offset !== undefined || sub !== undefined) {
-      throw new HttpError('INVALID_HEADER', 'fork headers need Stream-Forked-From');
+      throw new AppError('INVALID_HEADER', 'fork headers need Stream-Forked-From');
     }
     return null;
   }
@@ -119,6 +119,6 @@ export function forkHeaders(
 export function queryParam(request: FastifyRequest, name: string): string | undefined {
   const value = (request.query as Record<string, unknown>)[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new HttpError('BAD_REQUEST', `query parameter ${name} must be given once`);
+  if (typeof value !== 'string') throw new AppError('BAD_REQUEST', `query parameter ${name} must be given once`);
   return value;
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './errors.js';
+import { AppError } from '../errors.js';
 
 export const STREAM_PREFIX = '/v1/stream/';
 
@@ -16,15 +16,15 @@ export function decodeStreamPath(raw: string, maxLength: number): string {
       .map((segment) => decodeURIComponent(segment))
       .join('/');
   } catch {
-    throw new HttpError('BAD_REQUEST', 'stream path has a malformed escape');
+    throw new AppError('BAD_REQUEST', 'stream path has a malformed escape');
   }
-  if (path.length > maxLength) throw new HttpError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
+  if (path.length > maxLength) throw new AppError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
   const name = path.slice(STREAM_PREFIX.length);
   // eslint-disable-next-line no-control-regex
-  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) throw new HttpError('BAD_REQUEST', 'invalid stream path');
+  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) throw new AppError('BAD_REQUEST', 'invalid stream path');
   for (const segment of name.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') {
-      throw new HttpError('BAD_REQUEST', 'stream path has an empty or relative segment');
+      throw new AppError('BAD_REQUEST', 'stream path has an empty or relative segment');
     }
   }
   return path;

@@ -8,7 +8,8 @@ import type { StreamService } from '../services/stream-service.js';
 import { isJsonContentType, mediaType } from '../storage/stream-rules.js';
 import type { ReadResult, StreamMeta } from '../storage/types.js';
 import { nextCursor } from './cursor.js';
-import { HttpError, sendError } from './errors.js';
+import { AppError } from '../errors.js';
+import { sendError } from './errors.js';
 import type { LiveReaders } from './live-readers.js';
 import { parseOffsetValue, queryParam } from './stream-headers.js';
 import { SseWriter } from './sse.js';
@@ -46,12 +47,12 @@ function encodeBody(meta: StreamMeta, items: Buffer[]): Buffer {
 function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean): number {
   const raw = queryParam(request, 'offset');
   if (raw === undefined) {
-    if (required) throw new HttpError('INVALID_OFFSET', 'offset is required for live reads');
+    if (required) throw new AppError('INVALID_OFFSET', 'offset is required for live reads');
     return 0;
   }
   const offset = parseOffsetValue(raw, 'offset');
   const position = offset.kind === 'start' ? 0 : offset.kind === 'now' ? meta.tail : offset.position;
-  if (position > meta.tail) throw new HttpError('INVALID_OFFSET', 'offset is beyond the end of the stream');
+  if (position > meta.tail) throw new AppError('INVALID_OFFSET', 'offset is beyond the end of the stream');
   return position;
 }
 

@@ -8,7 +8,8 @@ import { Header, formatOffset } from '@tether/protocol';
 import type { StreamService } from '../services/stream-service.js';
 import { parseBody } from '../storage/stream-rules.js';
 import type { AppendBody, StreamMeta } from '../storage/types.js';
-import { HttpError, sendError } from './errors.js';
+import { AppError } from '../errors.js';
+import { sendError } from './errors.js';
 import type { LiveReaders } from './live-readers.js';
 import {
   closedHeader,
@@ -79,7 +80,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
     const path = pathOf(request);
     const close = closedHeader(request);
     const raw = (request.body as Buffer | undefined) ?? EMPTY;
-    if (raw.length === 0 && !close) throw new HttpError('EMPTY_BODY', 'append body is empty');
+    if (raw.length === 0 && !close) throw new AppError('EMPTY_BODY', 'append body is empty');
     const contentType = contentTypeHeader(request);
     const producer = producerHeaders(request);
     const body: AppendBody =
@@ -147,7 +148,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
     const path = pathOf(request);
     const live = queryParam(request, 'live');
     if (live !== undefined && live !== 'long-poll' && live !== 'sse') {
-      throw new HttpError('BAD_REQUEST', 'live must be long-poll or sse');
+      throw new AppError('BAD_REQUEST', 'live must be long-poll or sse');
     }
     const lookup = await service.lookup(path);
     if (lookup.kind === 'not-found') return sendError(reply, 'STREAM_NOT_FOUND', 'stream not found');
