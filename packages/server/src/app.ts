@@ -36,6 +36,9 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     routerOptions: { maxParamLength: config.maxPathLength * 3 },
     bodyLimit: config.maxMessageBytes,
     return503OnClosing: true,
+    // Fastify answers a URL it cannot decode before any route or error handler
+    // runs; give that answer our error shape too.
+    frameworkErrors: (error, _request, reply) => sendError(reply, 'BAD_REQUEST', `malformed request URL (${error.code})`),
   });
   const live = new LiveReaders();
   const streams = new StreamService({ store, notifier, clock });

@@ -44,6 +44,13 @@ export function closedHeader(request: FastifyRequest): boolean {
   return typeof value === 'string' && value.trim().toLowerCase() === 'true';
 }
 
+/** `Date.parse` rolls 2031-02-30 over into March and accepts hour 24; RFC 3339 allows neither. */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) <= 23;
+}
+
 export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | null; expiresAt: number | null } {
   const ttl = single(request, Header.ttl);
   const expires = single(request, Header.expiresAt);
@@ -55,7 +62,7 @@ export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | n
   if (ttl !== undefined) ttlSeconds = nonNegativeInteger(ttl, 'Stream-TTL');
   if (expires !== undefined) {
     const parsed = Date.parse(expires);
-    if (!RFC3339.test(expires) || Number.isNaN(parsed)) {
+    if (!RFC3339.test(expires) || Number.isNaN(parsed) || !isCalendarDate(expires)) {
       throw new AppError('INVALID_HEADER', 'Stream-Expires-At must be an RFC 3339 timestamp');
     }
     expiresAt = parsed;

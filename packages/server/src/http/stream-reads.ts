@@ -93,7 +93,9 @@ function sendChunk(
   if (mode.now) {
     reply.header('cache-control', 'no-store');
   } else {
-    const etag = `"${meta.id}:${from}:${result.next}${closedAtEnd ? ':c' : ''}"`;
+    // The same range can be the tail now and a budget-cut chunk later (when a
+    // message too big for the budget follows); the tag must tell them apart.
+    const etag = `"${meta.id}:${from}:${result.next}${closedAtEnd ? ':c' : upToDate ? ':u' : ''}"`;
     reply.header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     // Data chunks never change and may be cached; an empty tail answer may not.

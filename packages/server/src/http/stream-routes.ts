@@ -72,7 +72,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
       case 'source-not-found':
         return sendError(reply, 'STREAM_NOT_FOUND', 'fork source stream not found');
       case 'bad-request':
-        return sendError(reply, 'BAD_REQUEST', outcome.message);
+        return sendError(reply, outcome.invalidJson ? 'INVALID_JSON' : 'BAD_REQUEST', outcome.message);
     }
   });
 
@@ -121,7 +121,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
         reply.header(Header.producerReceivedSeq, String(outcome.received));
         return sendError(reply, 'PRODUCER_SEQ_GAP', 'producer sequence gap');
       case 'bad-request':
-        return sendError(reply, 'BAD_REQUEST', outcome.message);
+        return sendError(reply, outcome.invalidJson ? 'INVALID_JSON' : 'BAD_REQUEST', outcome.message);
     }
   });
 

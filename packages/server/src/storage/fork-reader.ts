@@ -10,7 +10,12 @@ import { isJsonContentType } from './stream-rules.js';
 
 export interface RowSource {
   /** Rows of one stream (not following forks) with `end > from`, in order. */
-  rowsAfter(streamId: number, from: number, limit: number): Promise<StoredRow[]> | StoredRow[];
+  /**
+   * Rows of one stream (not following forks) with `end > from`, in order: at
+   * most `limit` rows, and no row once those before it hold `maxBytes`, so a
+   * stream of large appends never loads more than one read's worth.
+   */
+  rowsAfter(streamId: number, from: number, limit: number, maxBytes: number): Promise<StoredRow[]> | StoredRow[];
   getById(id: number): Promise<StreamMeta | null> | StreamMeta | null;
 }
 
@@ -66,7 +71,9 @@ export class ForkReader {
       let cursor = Math.max(position, segment.start);
       let done = false;
       while (!done && cursor < hi && budget > 0) {
-        const rows = await this.source.rowsAfter(segment.streamId, cursor, ROWS_PER_FETCH);
+        const rows = await this.source.rowsAfter(segment.streamId, cursor, ROWS_PER_FETCH, Math.max(budget, 1));
+        let fetchedBytes = 0;
+        for (const row of rows) fetchedBytes += row.data.length;
         if (rows.length === 0) break;
         for (const row of rows) {
           const start = json ? row.end - 1 : row.end - row.data.length;
@@ -94,12 +101,14 @@ export class ForkReader {
             break;
           }
         }
-        if (rows.length < ROWS_PER_FETCH) break;
+        // A fetch short on both counts means the stream has no more rows.
+        if (rows.length < ROWS_PER_FETCH && fetchedBytes < budget) break;
       }
       position = cursor;
-      if (position < Math.min(segment.end, to) && budget > 0 && !done) {
-        // The segment had no more rows below its end: the stream's own data
-        // ends here (the tail), so stop rather than skip ahead.
+      if (position < Math.min(segment.end, to)) {
+        // Stopped short of the segment's end — the budget ran out (a JSON
+        // message that did not fit leaves some budget) or the stream's own
+        // data ends here — so stop rather than skip to the next segment.
         break;
       }
     }

@@ -189,12 +189,17 @@ export function decideAppend(meta: StreamMeta, state: ProducerState | null, requ
     }
   }
 
-  if (body.kind === 'invalid') return { kind: 'bad-request', message: body.message };
+  if (body.kind === 'invalid') return rejectBody(body);
   if (!hasBody) {
     if (!request.close) return { kind: 'bad-request', message: 'empty append body' };
     return { kind: 'close-only', producerState };
   }
   return { kind: 'accept', producerState };
+}
+
+/** The outcome for a body `parseBody` refused; malformed JSON is told apart from `[]`. */
+export function rejectBody(body: Extract<AppendBody, { kind: 'invalid' }>): { kind: 'bad-request'; message: string; invalidJson: boolean } {
+  return { kind: 'bad-request', message: body.message, invalidJson: body.malformed };
 }
 
 /**
@@ -209,12 +214,12 @@ export function parseBody(contentType: string, raw: Buffer, mode: 'create' | 'ap
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch {
-    return { kind: 'invalid', message: 'body is not valid JSON' };
+    return { kind: 'invalid', message: 'body is not valid JSON', malformed: true };
   }
   const text = raw.toString('utf8').trim();
   if (!Array.isArray(value)) return { kind: 'json', messages: [Buffer.from(text)] };
   if (value.length === 0) {
-    return mode === 'create' ? { kind: 'empty' } : { kind: 'invalid', message: 'empty JSON array' };
+    return mode === 'create' ? { kind: 'empty' } : { kind: 'invalid', message: 'empty JSON array', malformed: false };
   }
   return { kind: 'json', messages: splitTopLevelArray(text).map((item) => Buffer.from(item)) };
 }

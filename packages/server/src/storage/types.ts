@@ -38,7 +38,8 @@ export type AppendBody =
   | { kind: 'bytes'; data: Buffer }
   /** JSON messages after one level of array flattening, each serialised. */
   | { kind: 'json'; messages: Buffer[] }
-  | { kind: 'invalid'; message: string };
+  /** `malformed`: not JSON at all (as opposed to an empty array on append). */
+  | { kind: 'invalid'; message: string; malformed: boolean };
 
 export interface CreateStreamRequest {
   path: string;
@@ -58,7 +59,7 @@ export type CreateOutcome =
   | { kind: 'exists'; meta: StreamMeta }
   | { kind: 'conflict'; message: string }
   | { kind: 'source-not-found' }
-  | { kind: 'bad-request'; message: string };
+  | { kind: 'bad-request'; message: string; invalidJson?: boolean };
 
 export interface AppendRequest {
   path: string;
@@ -83,7 +84,7 @@ export type AppendOutcome =
   | { kind: 'seq-conflict'; lastSeq: string }
   | { kind: 'producer-fenced'; currentEpoch: number }
   | { kind: 'producer-gap'; expected: number; received: number }
-  | { kind: 'bad-request'; message: string };
+  | { kind: 'bad-request'; message: string; invalidJson?: boolean };
 
 export type DeleteOutcome =
   | { kind: 'deleted'; streamId: number }

@@ -5,7 +5,9 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
     name: 'streams',
     sql: `
       CREATE TABLE streams (
-        id INTEGER PRIMARY KEY,
+        -- AUTOINCREMENT: a deleted stream's id is never handed out again, since
+        -- ETags, fork-segment caches, live readers and sessions key on it.
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         path TEXT UNIQUE,
         content_type TEXT NOT NULL,
         ttl_seconds INTEGER,

@@ -10,6 +10,7 @@ import {
   isExpired,
   parseBody,
   planFork,
+  rejectBody,
   type ProducerState,
 } from '../stream-rules.js';
 import type {
@@ -142,7 +143,16 @@ export class SqliteStore implements Store {
       ),
     };
     this.reader = new ForkReader({
-      rowsAfter: (id, from, limit) => this.sql.rowsAfter.all(id, from, limit) as StoredRow[],
+      rowsAfter: (id, from, limit, maxBytes) => {
+        const rows: StoredRow[] = [];
+        let bytes = 0;
+        for (const row of this.sql.rowsAfter.iterate(id, from, limit) as IterableIterator<StoredRow>) {
+          if (bytes >= maxBytes) break;
+          rows.push(row);
+          bytes += row.data.length;
+        }
+        return rows;
+      },
       getById: (id) => this.metaById(id),
     });
   }
@@ -169,7 +179,9 @@ export class SqliteStore implements Store {
     this.reader.forget(meta.id);
     if (meta.fork) {
       const source = this.metaById(meta.fork.sourceId);
-      if (source?.softDeleted) this.remove(source);
+      // Only the last fork takes a soft-deleted source with it; until then the
+      // source keeps its path (and answers 410), so it must not be detached.
+      if (source?.softDeleted && (this.sql.forkCount.get(source.id) as { n: number }).n === 0) this.remove(source);
     }
   }
 
@@ -199,7 +211,7 @@ export class SqliteStore implements Store {
     }
     const contentType = fork?.contentType ?? request.contentType ?? DEFAULT_CONTENT_TYPE;
     const body = parseBody(contentType, request.body, 'create');
-    if (body.kind === 'invalid') return { kind: 'bad-request', message: body.message };
+    if (body.kind === 'invalid') return rejectBody(body);
     const start = fork?.position ?? 0;
     const ttlSeconds = fork ? fork.ttlSeconds : request.ttlSeconds;
     const expiresAt = fork ? fork.expiresAt : request.expiresAt;
