@@ -18,6 +18,9 @@ commands:
            --port PORT                  (default 4437; 0 picks a free port)
            --data-dir DIR               (default ./.tether)
            --postgres URL               use PostgreSQL instead of embedded SQLite
+                                        (or TETHER_POSTGRES_URL)
+           --pg-pool-size N             PostgreSQL connections per replica (default 10)
+           --pg-statement-timeout-ms MS PostgreSQL statement timeout (default 30000; 0 = none)
            --durability fsync|relaxed   (default fsync)
            --long-poll-timeout-ms MS    (default 20000)
            --log-level LEVEL            (default info)

@@ -5,6 +5,10 @@ export interface ServerConfig {
   dataDir: string;
   /** PostgreSQL connection URL; when set, the PostgreSQL store is used. */
   postgresUrl: string | null;
+  /** Most pooled PostgreSQL connections per replica (LISTEN/NOTIFY use two more). */
+  pgPoolSize: number;
+  /** PostgreSQL `statement_timeout`, lock waits included; 0 disables it. */
+  pgStatementTimeoutMs: number;
   durability: 'fsync' | 'relaxed';
   longPollTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -27,6 +31,8 @@ export const defaultConfig: ServerConfig = {
   postgresUrl: null,
   durability: 'fsync',
   longPollTimeoutMs: 20_000,
+  pgPoolSize: 10,
+  pgStatementTimeoutMs: 30_000,
   logLevel: 'info',
   maxMessageBytes: 1024 * 1024,
   maxReadBytes: 1024 * 1024,

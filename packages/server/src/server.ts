@@ -23,7 +23,7 @@ export function createLogger(level: ServerConfig['logLevel']): Logger {
 export async function startServer(overrides: Partial<ServerConfig> = {}, logger?: Logger): Promise<RunningServer> {
   const config = resolveConfig(overrides);
   const log = logger ?? createLogger(config.logLevel);
-  const { store, notifier } = await createStorage(config);
+  const { store, notifier } = await createStorage(config, log);
   const tether = await buildApp({ config, store, notifier, logger: log, clock: systemClock });
   if (config.durability === 'relaxed') {
     log.warn('durability is relaxed: appends are acknowledged before they are fsynced and may be lost on power failure');
