@@ -6,7 +6,12 @@ import { sendError } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
+import { registerOpenApi } from './http/openapi.js';
+import { sessionRoutes } from './http/session-routes.js';
+import { sessionWatchRoutes } from './http/session-watch.js';
 import { streamRoutes } from './http/stream-routes.js';
+import { SessionChannelPolicy } from './services/session-channels.js';
+import { SessionService } from './services/session-service.js';
 import type { Clock } from './services/clock.js';
 import type { Notifier } from './services/live-hub.js';
 import { StreamService } from './services/stream-service.js';
@@ -24,6 +29,9 @@ export interface TetherApp {
   app: FastifyInstance;
   live: LiveReaders;
   streams: StreamService;
+  sessions: SessionService;
+  /** Every route registered, as `METHOD url`; tests hold OpenAPI and auth rules against it. */
+  routes: { method: string; url: string }[];
 }
 
 /** Builds the HTTP application without listening; tests build their own. */
@@ -39,11 +47,32 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     // Fastify answers a URL it cannot decode before any route or error handler
     // runs; give that answer our error shape too.
     frameworkErrors: (error, _request, reply) => sendError(reply, 'BAD_REQUEST', `malformed request URL (${error.code})`),
+    ajv: {
+      // Unknown fields are errors, not silently dropped; query values are coerced and
+      // single values of repeatable parameters become arrays.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
   });
   const live = new LiveReaders();
-  const streams = new StreamService({ store, notifier, clock });
+  const routes: TetherApp['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  const sessions = new SessionService({ sessions: store.sessions, notifier, clock });
+  const policy = new SessionChannelPolicy({ sessions: store.sessions, sessionService: sessions, clock });
+  const streams = new StreamService({ store, notifier, clock, policy });
 
   registerSecurityHeaders(app);
+  // An empty JSON body means "no fields": routes with optional bodies (close, fork)
+  // accept a bare POST. Prototype-poisoning keys are rejected as Fastify does by default.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+  });
   app.addHook('onResponse', async (request, reply) => {
     if (logger.isLevelEnabled('debug')) {
       request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode }, 'request');
@@ -52,6 +81,16 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return sendError(reply, error.code, error.message, error.details);
+    if (error.validation) {
+      const [first] = error.validation;
+      const field = `${error.validationContext ?? 'request'}${first?.instancePath ?? ''}`.replace(/\//g, '.');
+      return sendError(reply, 'VALIDATION_FAILED', error.message, {
+        field: (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty
+          ? `${field}.${(first!.params as { additionalProperty: string }).additionalProperty}`
+          : field,
+        rule: first?.keyword,
+      });
+    }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', 'request body is too large');
     if (status === 415) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', error.message);
@@ -61,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
 
+  await registerOpenApi(app, '0.1.0');
   await app.register(healthRoutes, { store, isDraining: () => live.isDraining });
   await app.register(streamRoutes, {
     service: streams,
@@ -74,5 +114,13 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
       sseMaxDurationMs: config.sseMaxDurationMs,
     },
   });
-  return { app, live, streams };
+  await app.register(sessionRoutes, { sessions });
+  await app.register(sessionWatchRoutes, {
+    sessions,
+    store: store.sessions,
+    notifier,
+    live,
+    keepAliveMs: config.sseKeepAliveMs,
+  });
+  return { app, live, streams, sessions, routes };
 }

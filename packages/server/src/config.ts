@@ -20,6 +20,8 @@ export interface ServerConfig {
   /** How often expired streams are swept, and how many per sweep. */
   sweepIntervalMs: number;
   sweepBatchSize: number;
+  /** How long the session change log is kept for watchers resuming with Last-Event-ID. */
+  sessionChangeRetentionMs: number;
   /** How long shutdown waits for in-flight requests before closing sockets. */
   shutdownGraceMs: number;
 }
@@ -29,10 +31,10 @@ export const defaultConfig: ServerConfig = {
   port: 4437,
   dataDir: './.tether',
   postgresUrl: null,
-  durability: 'fsync',
-  longPollTimeoutMs: 20_000,
   pgPoolSize: 10,
   pgStatementTimeoutMs: 30_000,
+  durability: 'fsync',
+  longPollTimeoutMs: 20_000,
   logLevel: 'info',
   maxMessageBytes: 1024 * 1024,
   maxReadBytes: 1024 * 1024,
@@ -41,6 +43,7 @@ export const defaultConfig: ServerConfig = {
   sseMaxDurationMs: 60_000,
   sweepIntervalMs: 10_000,
   sweepBatchSize: 500,
+  sessionChangeRetentionMs: 24 * 60 * 60 * 1000,
   shutdownGraceMs: 10_000,
 };
 

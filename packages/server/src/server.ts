@@ -36,6 +36,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
 
   const sweeper = setInterval(() => {
     store.sweepExpired(Date.now(), config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'expiry sweep failed'));
+    tether.sessions.expireDue(config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'session expiry failed'));
+    store.sessions.pruneSessionChanges(Date.now() - config.sessionChangeRetentionMs, config.sweepBatchSize).catch((error) =>
+      log.warn({ err: error }, 'change-log pruning failed'),
+    );
   }, config.sweepIntervalMs);
   sweeper.unref();
 

@@ -16,9 +16,10 @@ export class SseWriter {
   }
 
   /** Returns false when the socket buffer is full. */
-  event(name: string, payload: string): boolean {
+  event(name: string, payload: string, id?: string | number): boolean {
     if (this.closed) return false;
     let frame = `event: ${name}\n`;
+    if (id !== undefined) frame += `id: ${id}\n`;
     for (const line of payload.split(/\r\n|\r|\n/)) frame += `data:${line}\n`;
     return this.res.write(frame + '\n');
   }

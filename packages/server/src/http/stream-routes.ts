@@ -45,8 +45,22 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const route = (method: 'PUT' | 'POST' | 'DELETE' | 'HEAD' | 'GET', handler: (r: FastifyRequest, p: FastifyReply) => Promise<unknown>) =>
-    app.route({ method, url: '/v1/stream/*', bodyLimit: limits.maxMessageBytes, exposeHeadRoute: false, handler });
+  const summaries = {
+    PUT: 'Create a stream (idempotent), optionally closed, with an initial body, or as a fork',
+    POST: 'Append to a stream; with Stream-Closed: true, close it',
+    DELETE: 'Delete a stream (soft delete while forks exist)',
+    HEAD: 'Stream metadata: tail offset, TTL, expiry, closed state',
+    GET: 'Read from an offset: catch-up, live=long-poll or live=sse',
+  };
+  const route = (method: keyof typeof summaries, handler: (r: FastifyRequest, p: FastifyReply) => Promise<unknown>) =>
+    app.route({
+      method,
+      url: '/v1/stream/*',
+      bodyLimit: limits.maxMessageBytes,
+      exposeHeadRoute: false,
+      schema: { tags: ['streams'], summary: summaries[method] },
+      handler,
+    });
 
   route('PUT', async (request, reply) => {
     const path = pathOf(request);

@@ -1,4 +1,5 @@
 import type {
+  AppendBody,
   AppendOutcome,
   AppendRequest,
   CreateOutcome,
@@ -12,10 +13,18 @@ import type {
 import type { Clock } from './clock.js';
 import type { Notifier } from './live-hub.js';
 
+/** Checks a deployment adds around raw stream writes (e.g. for session channels). */
+export interface StreamPolicy {
+  beforeCreate(path: string): void | Promise<void>;
+  beforeDelete(path: string): void | Promise<void>;
+  beforeAppend(path: string, request: { body: AppendBody; close: boolean }): Promise<void>;
+}
+
 export interface StreamServiceDeps {
   store: Store;
   notifier: Notifier;
   clock: Clock;
+  policy?: StreamPolicy;
 }
 
 export type WaitResult = 'changed' | 'timeout' | 'aborted';
@@ -31,11 +40,13 @@ export class StreamService {
     return this.deps.clock.now();
   }
 
-  create(request: Omit<CreateStreamRequest, 'now'>): Promise<CreateOutcome> {
+  async create(request: Omit<CreateStreamRequest, 'now'>): Promise<CreateOutcome> {
+    await this.deps.policy?.beforeCreate(request.path);
     return this.deps.store.createStream({ ...request, now: this.now() });
   }
 
   async append(request: Omit<AppendRequest, 'now'>): Promise<AppendOutcome> {
+    await this.deps.policy?.beforeAppend(request.path, request);
     const outcome = await this.deps.store.append({ ...request, now: this.now() });
     if (outcome.kind === 'appended' || outcome.kind === 'closed') {
       const { meta } = outcome;
@@ -45,6 +56,7 @@ export class StreamService {
   }
 
   async delete(path: string): Promise<DeleteOutcome> {
+    await this.deps.policy?.beforeDelete(path);
     const outcome = await this.deps.store.deleteStream(path, this.now());
     if (outcome.kind === 'deleted' || outcome.kind === 'soft-deleted') {
       this.deps.notifier.publish({ streamId: outcome.streamId, tail: 0, closed: true, deleted: true });

@@ -4,6 +4,7 @@
  * `test/storage/store-suite.ts` is the proof. Every method is asynchronous so a
  * networked driver fits behind it unchanged.
  */
+import type { SessionStore } from './session-types.js';
 
 /** A producer's `(id, epoch, seq)` tuple from the idempotent-producer headers. */
 export interface ProducerTuple {
@@ -110,6 +111,8 @@ export interface ReadResult {
 
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
+  /** Sessions, on the same database and in the same transactions as their channel streams. */
+  readonly sessions: SessionStore;
   createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
   append(request: AppendRequest): Promise<AppendOutcome>;
   deleteStream(path: string, now: number): Promise<DeleteOutcome>;

@@ -5,6 +5,7 @@
  * the connection parses them back to JavaScript numbers.
  */
 import { begin, type Db } from './connection.js';
+import { sessionsMigration } from './session-migrations.js';
 
 export interface Migration {
   version: number;
@@ -59,6 +60,7 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  sessionsMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

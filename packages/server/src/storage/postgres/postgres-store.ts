@@ -18,6 +18,7 @@ import {
   planFork,
   rejectBody,
 } from '../stream-rules.js';
+import type { SessionStore } from '../session-types.js';
 import type {
   AppendOutcome,
   AppendRequest,
@@ -43,6 +44,7 @@ import {
   type Tx,
 } from './connection.js';
 import { GroupCommit } from './group-commit.js';
+import { PostgresSessions, type PgStreamTx } from './postgres-sessions.js';
 import { applyPostgresMigrations } from './migrations.js';
 import { arrayLiteral } from './sql-arrays.js';
 import {
@@ -62,8 +64,10 @@ export type PostgresStoreOptions = PostgresConnectionOptions;
 const MAX_APPENDS_PER_BATCH = 512;
 const PING_DEADLINE_MS = 2_000;
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, PgStreamTx {
   readonly driver = 'postgres' as const;
+  /** The session half of the store, on the same database and pool. */
+  readonly sessions: SessionStore;
   private readonly reader: ForkReader;
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>;
   private readonly forget = (id: number) => this.reader.forget(id);
@@ -77,6 +81,7 @@ export class PostgresStore implements Store {
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.queryDeadlineMs = (options.statementTimeoutMs || 60_000) + this.connectTimeoutMs;
+    this.sessions = new PostgresSessions(pool.live, this);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) =>
         this.guard(
@@ -139,7 +144,8 @@ export class PostgresStore implements Store {
     return transaction(this.pool, (tx) => this.createInTx(tx, request));
   }
 
-  private async createInTx(tx: Tx, request: CreateStreamRequest): Promise<CreateOutcome> {
+  /** Creates a stream inside the caller's transaction (session creates use it). */
+  async createInTx(tx: Tx, request: CreateStreamRequest): Promise<CreateOutcome> {
     // The path has no row to lock before it exists; the advisory lock makes
     // concurrent creates of one path (on any replica) decide one at a time.
     await tx`SELECT pg_advisory_xact_lock(${pathLockKey(request.path)}::bigint)`;
@@ -176,7 +182,14 @@ export class PostgresStore implements Store {
     return { kind: 'created', meta };
   }
 
+  async closeInTx(tx: Tx, streamId: number, now: number): Promise<void> {
+    await tx`UPDATE streams SET closed = true, last_access_at = ${now} WHERE id = ${streamId}`;
+  }
 
+  async removeByIdInTx(tx: Tx, streamId: number): Promise<void> {
+    const meta = await selectById(tx, streamId, 'update');
+    if (meta) await removeStream(tx, meta, this.forget);
+  }
 
   append(request: AppendRequest): Promise<AppendOutcome> {
     return this.appends.submit(request);

@@ -44,4 +44,67 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'sessions',
+    sql: `
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        external_id TEXT,
+        type TEXT,
+        title TEXT,
+        agent TEXT,
+        model TEXT,
+        tags TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        parent_id TEXT,
+        root_id TEXT NOT NULL,
+        forked_from_session TEXT,
+        forked_from_position INTEGER,
+        status TEXT NOT NULL,
+        active_turn_id TEXT,
+        pending_interactions INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        turn_count INTEGER NOT NULL DEFAULT 0,
+        last_assistant_text TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_activity_at INTEGER NOT NULL,
+        closed_at INTEGER,
+        closed_reason TEXT,
+        expires_at INTEGER,
+        out_stream_id INTEGER NOT NULL,
+        in_stream_id INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX sessions_external ON sessions (project_id, external_id) WHERE external_id IS NOT NULL;
+      CREATE INDEX sessions_project ON sessions (project_id, id);
+      CREATE INDEX sessions_status ON sessions (project_id, status, id);
+      CREATE INDEX sessions_agent ON sessions (project_id, agent, id) WHERE agent IS NOT NULL;
+      CREATE INDEX sessions_type ON sessions (project_id, type, id) WHERE type IS NOT NULL;
+      CREATE INDEX sessions_parent ON sessions (parent_id, id) WHERE parent_id IS NOT NULL;
+      CREATE INDEX sessions_root ON sessions (root_id, id);
+      CREATE INDEX sessions_expiry ON sessions (expires_at) WHERE expires_at IS NOT NULL AND status NOT IN ('closed', 'expired');
+      CREATE TABLE session_tags (
+        project_id TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        PRIMARY KEY (project_id, tag, session_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX session_tags_session ON session_tags (session_id);
+      CREATE TABLE session_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        snapshot TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX session_changes_at ON session_changes (at);
+    `,
+  },
 ];

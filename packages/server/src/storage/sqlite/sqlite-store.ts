@@ -25,7 +25,9 @@ import type {
   Store,
   StreamMeta,
 } from '../types.js';
+import type { SessionStore } from '../session-types.js';
 import { sqliteMigrations } from './migrations.js';
+import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface SqliteStoreOptions {
@@ -97,8 +99,10 @@ export function applySqliteMigrations(db: Database.Database): void {
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, StreamTx {
   readonly driver = 'sqlite' as const;
+  /** The session half of the store, sharing this store's connection and write batches. */
+  readonly sessions: SessionStore;
   private readonly db: Database.Database;
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
@@ -136,12 +140,14 @@ export class SqliteStore implements Store {
       deleteProducers: db.prepare('DELETE FROM producers WHERE stream_id = ?'),
       deleteStream: db.prepare('DELETE FROM streams WHERE id = ?'),
       softDelete: db.prepare('UPDATE streams SET soft_deleted = 1 WHERE id = ?'),
+      closeStream: db.prepare('UPDATE streams SET closed = 1, last_access_at = ? WHERE id = ?'),
       detach: db.prepare('UPDATE streams SET soft_deleted = 1, path = NULL, expiry_deadline = NULL WHERE id = ?'),
       expired: db.prepare('SELECT * FROM streams WHERE expiry_deadline <= ? ORDER BY expiry_deadline LIMIT ?'),
       touch: db.prepare(
         'UPDATE streams SET last_access_at = ?, expiry_deadline = ? WHERE id = ? AND ttl_seconds IS NOT NULL',
       ),
     };
+    this.sessions = new SqliteSessions(db, this.writes, this);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) => {
         const rows: StoredRow[] = [];
@@ -199,7 +205,16 @@ export class SqliteStore implements Store {
     return this.writes.submit(() => this.createInTx(request));
   }
 
-  private createInTx(request: CreateStreamRequest): CreateOutcome {
+  closeInTx(streamId: number, now: number): void {
+    this.sql.closeStream.run(now, streamId);
+  }
+
+  removeByIdInTx(streamId: number): void {
+    const meta = this.metaById(streamId);
+    if (meta) this.remove(meta);
+  }
+
+  createInTx(request: CreateStreamRequest): CreateOutcome {
     const existing = this.liveByPath(request.path, request.now);
     if (existing) return decideExisting(existing, request);
     let fork = null;

@@ -1,0 +1,318 @@
+/**
+ * Sessions on PostgreSQL: the same semantics as `sqlite/sqlite-sessions.ts`.
+ * A session and its channel streams are created, closed and deleted in one
+ * transaction; creates of one external id serialise on an advisory lock so
+ * concurrent replicas make exactly one session.
+ */
+import { sessionChannelPath, type SessionStatus } from '@tether/protocol';
+import type {
+  CloseSessionOutcome,
+  CreateSessionOutcome,
+  NewSession,
+  SessionChange,
+  SessionPatch,
+  SessionQuery,
+  SessionRecord,
+  SessionRef,
+  SessionStore,
+} from '../session-types.js';
+import type { CreateOutcome, CreateStreamRequest } from '../types.js';
+import { storeError, transaction, type Db, type Query, type Tx } from './connection.js';
+import { arrayLiteral } from './sql-arrays.js';
+import { pathLockKey } from './stream-rows.js';
+
+/** The stream operations a session transaction needs, inside that transaction. */
+export interface PgStreamTx {
+  createInTx(tx: Tx, request: CreateStreamRequest): Promise<CreateOutcome>;
+  closeInTx(tx: Tx, streamId: number, now: number): Promise<void>;
+  removeByIdInTx(tx: Tx, streamId: number): Promise<void>;
+}
+
+interface SessionRow {
+  id: string;
+  project_id: string;
+  external_id: string | null;
+  type: string | null;
+  title: string | null;
+  agent: string | null;
+  model: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  parent_id: string | null;
+  root_id: string;
+  forked_from_session: string | null;
+  forked_from_position: number | null;
+  status: SessionStatus;
+  active_turn_id: string | null;
+  pending_interactions: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_usd: number;
+  message_count: number;
+  turn_count: number;
+  last_assistant_text: string | null;
+  created_at: number;
+  updated_at: number;
+  last_activity_at: number;
+  closed_at: number | null;
+  closed_reason: string | null;
+  expires_at: number | null;
+  out_stream_id: number;
+  in_stream_id: number;
+  out_tail: number;
+  in_tail: number;
+}
+
+function fromRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    externalId: row.external_id,
+    type: row.type,
+    title: row.title,
+    agent: row.agent,
+    model: row.model,
+    tags: row.tags,
+    metadata: row.metadata,
+    parentId: row.parent_id,
+    rootId: row.root_id,
+    forkedFrom:
+      row.forked_from_session === null ? null : { sessionId: row.forked_from_session, position: row.forked_from_position ?? 0 },
+    status: row.status,
+    activeTurnId: row.active_turn_id,
+    pendingInteractions: row.pending_interactions,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cachedInputTokens: row.cached_input_tokens,
+    costUsd: row.cost_usd,
+    messageCount: row.message_count,
+    turnCount: row.turn_count,
+    lastAssistantText: row.last_assistant_text,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastActivityAt: row.last_activity_at,
+    closedAt: row.closed_at,
+    closedReason: row.closed_reason,
+    expiresAt: row.expires_at,
+    outStreamId: row.out_stream_id,
+    inStreamId: row.in_stream_id,
+    outTail: row.out_tail,
+    inTail: row.in_tail,
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+class BadOffset extends Error {}
+
+// Any fixed key; every replica uses the same one.
+const CHANGE_LOG_LOCK = '7370291584721650002';
+
+export class PostgresSessions implements SessionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly streams: PgStreamTx,
+  ) {}
+
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
+  private async get(q: Query, projectId: string, ref: SessionRef, lock = false): Promise<SessionRecord | null> {
+    const where = 'id' in ref ? q`s.id = ${ref.id}` : q`s.external_id = ${ref.externalId}`;
+    const rows = await q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
+      JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
+      WHERE s.project_id = ${projectId} AND ${where} ${lock ? q`FOR UPDATE OF s` : q``}`;
+    return rows.length ? fromRow(rows[0]!) : null;
+  }
+
+  private async logChange(tx: Tx, session: SessionRecord, kind: SessionChange['kind'], now: number): Promise<void> {
+    // Sequence numbers are handed out in commit order: the lock is held to commit, so a
+    // watcher that has read change N can never later find a change below N appear.
+    await tx`SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK}::bigint)`;
+    const snapshot = kind === 'session.deleted' ? tx.json(session as never) : null;
+    await tx`INSERT INTO session_changes (project_id, session_id, kind, snapshot, at)
+      VALUES (${session.projectId}, ${session.id}, ${kind}, ${snapshot}, ${now})`;
+  }
+
+  private async channel(tx: Tx, input: NewSession, channel: 'out' | 'in', source: SessionRecord | null): Promise<number> {
+    const fork = source
+      ? {
+          sourcePath: sessionChannelPath(source.id, channel),
+          offset: channel === 'out' ? input.fork!.outPosition : input.fork!.inPosition,
+          subOffset: 0,
+        }
+      : null;
+    const outcome = await this.streams.createInTx(tx, {
+      path: sessionChannelPath(input.id, channel),
+      contentType: 'application/json',
+      ttlSeconds: null,
+      expiresAt: null,
+      closed: false,
+      body: EMPTY,
+      fork,
+      now: input.now,
+    });
+    if (outcome.kind === 'created') return outcome.meta.id;
+    throw new BadOffset(outcome.kind === 'bad-request' ? outcome.message : `cannot create the ${channel} channel (${outcome.kind})`);
+  }
+
+  async createSession(input: NewSession): Promise<CreateSessionOutcome> {
+    try {
+      return await transaction(this.db, async (tx): Promise<CreateSessionOutcome> => {
+        if (input.externalId !== null) {
+          await tx`SELECT pg_advisory_xact_lock(${pathLockKey(`${input.projectId}\u0000${input.externalId}`)}::bigint)`;
+          const existing = await this.get(tx, input.projectId, { externalId: input.externalId });
+          if (existing) return { kind: 'exists', session: existing };
+        }
+        let rootId = input.id;
+        if (input.parentId !== null) {
+          const parent = await this.get(tx, input.projectId, { id: input.parentId });
+          if (!parent) return { kind: 'parent-not-found' };
+          rootId = parent.rootId;
+        }
+        const source = input.fork ? await this.get(tx, input.projectId, { id: input.fork.sourceId }) : null;
+        if (input.fork && !source) return { kind: 'source-not-found' };
+        const outStreamId = await this.channel(tx, input, 'out', source);
+        const inStreamId = await this.channel(tx, input, 'in', source);
+        await tx`INSERT INTO sessions (id, project_id, external_id, type, title, agent, model, tags, metadata, parent_id,
+            root_id, forked_from_session, forked_from_position, status, created_at, updated_at, last_activity_at,
+            expires_at, out_stream_id, in_stream_id)
+          VALUES (${input.id}, ${input.projectId}, ${input.externalId}, ${input.type}, ${input.title}, ${input.agent},
+            ${input.model}, ${tx.json(input.tags)}, ${tx.json(input.metadata as never)}, ${input.parentId}, ${rootId},
+            ${source?.id ?? null}, ${source ? (input.fork!.outPosition ?? source.outTail) : null}, 'idle', ${input.now},
+            ${input.now}, ${input.now}, ${input.expiresAt}, ${outStreamId}, ${inStreamId})`;
+        if (input.tags.length) {
+          await tx`INSERT INTO session_tags (project_id, tag, session_id)
+            SELECT ${input.projectId}, unnest(${arrayLiteral(input.tags)}::text[]), ${input.id}`;
+        }
+        const session = (await this.get(tx, input.projectId, { id: input.id }))!;
+        await this.logChange(tx, session, 'session', input.now);
+        return { kind: 'created', session };
+      });
+    } catch (error) {
+      if (error instanceof BadOffset) return { kind: 'bad-offset', message: error.message };
+      throw error;
+    }
+  }
+
+  getSession(projectId: string, ref: SessionRef): Promise<SessionRecord | null> {
+    return this.guard(this.get(this.db, projectId, ref));
+  }
+
+  async listSessions(query: SessionQuery): Promise<SessionRecord[]> {
+    const q = this.db;
+    const conditions = [q`s.project_id = ${query.projectId}`];
+    if (query.statuses.length) {
+      const parts = query.statuses.map((status) => {
+        if (status === 'expired') return q`(s.status = 'expired' OR (s.expires_at <= ${query.now} AND s.status <> 'closed'))`;
+        if (status === 'closed') return q`s.status = 'closed'`;
+        return q`(s.status = ${status} AND (s.expires_at IS NULL OR s.expires_at > ${query.now}))`;
+      });
+      conditions.push(q`(${parts.flatMap((p, i) => (i ? [q` OR `, p] : [p])).reduce((a, b) => q`${a}${b}`)})`);
+    }
+    if (query.type !== null) conditions.push(q`s.type = ${query.type}`);
+    if (query.agent !== null) conditions.push(q`s.agent = ${query.agent}`);
+    if (query.parentId !== null) conditions.push(q`s.parent_id = ${query.parentId}`);
+    if (query.rootId !== null) conditions.push(q`s.root_id = ${query.rootId}`);
+    if (query.externalId !== null) conditions.push(q`s.external_id = ${query.externalId}`);
+    if (query.createdAfter !== null) conditions.push(q`s.created_at > ${query.createdAfter}`);
+    if (query.createdBefore !== null) conditions.push(q`s.created_at < ${query.createdBefore}`);
+    if (query.beforeId !== null) conditions.push(q`s.id < ${query.beforeId}`);
+    for (const tag of query.tags) {
+      conditions.push(q`EXISTS (SELECT 1 FROM session_tags t WHERE t.project_id = s.project_id AND t.tag = ${tag} AND t.session_id = s.id)`);
+    }
+    const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
+    const rows = await this.guard(
+      q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
+        JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
+        WHERE ${where} ORDER BY s.id DESC LIMIT ${query.limit}`,
+    );
+    return rows.map(fromRow);
+  }
+
+  updateSession(projectId: string, id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {
+    return transaction(this.db, async (tx) => {
+      const session = await this.get(tx, projectId, { id }, true);
+      if (!session) return null;
+      const tags = patch.tags ?? session.tags;
+      await tx`UPDATE sessions SET title = ${patch.title === undefined ? session.title : patch.title},
+        tags = ${tx.json(tags)}, metadata = ${tx.json((patch.metadata ?? session.metadata) as never)}, updated_at = ${now}
+        WHERE id = ${id}`;
+      if (patch.tags) {
+        await tx`DELETE FROM session_tags WHERE session_id = ${id}`;
+        if (tags.length) {
+          await tx`INSERT INTO session_tags (project_id, tag, session_id)
+            SELECT ${projectId}, unnest(${arrayLiteral(tags)}::text[]), ${id}`;
+        }
+      }
+      const updated = (await this.get(tx, projectId, { id }))!;
+      await this.logChange(tx, updated, 'session', now);
+      return updated;
+    });
+  }
+
+  closeSession(
+    projectId: string,
+    id: string,
+    close: { status: 'closed' | 'expired'; reason: string | null; now: number },
+  ): Promise<CloseSessionOutcome> {
+    return transaction(this.db, async (tx): Promise<CloseSessionOutcome> => {
+      const session = await this.get(tx, projectId, { id }, true);
+      if (!session) return { kind: 'not-found' };
+      if (session.status === 'closed' || session.status === 'expired') return { kind: 'already', session };
+      await tx`UPDATE sessions SET status = ${close.status}, closed_at = ${close.now}, closed_reason = ${close.reason},
+        updated_at = ${close.now}, active_turn_id = NULL WHERE id = ${id}`;
+      await this.streams.closeInTx(tx, session.outStreamId, close.now);
+      await this.streams.closeInTx(tx, session.inStreamId, close.now);
+      const closed = (await this.get(tx, projectId, { id }))!;
+      await this.logChange(tx, closed, 'session', close.now);
+      return { kind: 'closed', session: closed };
+    });
+  }
+
+  deleteSession(projectId: string, id: string, now: number): Promise<SessionRecord | null> {
+    return transaction(this.db, async (tx) => {
+      const session = await this.get(tx, projectId, { id }, true);
+      if (!session) return null;
+      await tx`DELETE FROM session_tags WHERE session_id = ${id}`;
+      await tx`DELETE FROM sessions WHERE id = ${id}`;
+      await this.streams.removeByIdInTx(tx, session.outStreamId);
+      await this.streams.removeByIdInTx(tx, session.inStreamId);
+      await this.logChange(tx, session, 'session.deleted', now);
+      return session;
+    });
+  }
+
+  async sessionChanges(afterSeq: number, limit: number): Promise<SessionChange[]> {
+    const rows = await this.guard(
+      this.db<{ seq: number; project_id: string; session_id: string; kind: SessionChange['kind']; snapshot: SessionRecord | null }[]>`
+        SELECT seq, project_id, session_id, kind, snapshot FROM session_changes WHERE seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`,
+    );
+    return rows.map((r) => ({ seq: r.seq, projectId: r.project_id, sessionId: r.session_id, kind: r.kind, snapshot: r.snapshot }));
+  }
+
+  async latestSessionChange(): Promise<number> {
+    const [row] = await this.guard(this.db<{ seq: number }[]>`SELECT coalesce(max(seq), 0)::bigint AS seq FROM session_changes`);
+    return row!.seq;
+  }
+
+  dueSessionExpiries(now: number, limit: number): Promise<{ projectId: string; id: string }[]> {
+    return this.guard(
+      this.db<{ projectId: string; id: string }[]>`SELECT project_id AS "projectId", id FROM sessions
+        WHERE expires_at <= ${now} AND status NOT IN ('closed', 'expired') ORDER BY expires_at LIMIT ${limit}`,
+    );
+  }
+
+  async pruneSessionChanges(before: number, limit: number): Promise<number> {
+    const result = await this.guard(
+      this.db`DELETE FROM session_changes WHERE seq IN (SELECT seq FROM session_changes WHERE at < ${before} ORDER BY seq LIMIT ${limit})`,
+    );
+    return result.count;
+  }
+}
