@@ -70,14 +70,16 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     if (body === '') return done(null, undefined);
     return parseJson(request, body as string, done);
   });
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (logger.isLevelEnabled('debug')) {
+  if (logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', (request, reply, done) => {
       request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode }, 'request');
-    }
-  });
+      done();
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return sendError(reply, error.code, error.message, error.details);

@@ -223,16 +223,32 @@ export class PostgresSessions implements SessionStore {
     if (query.externalId !== null) conditions.push(q`s.external_id = ${query.externalId}`);
     if (query.createdAfter !== null) conditions.push(q`s.created_at > ${query.createdAfter}`);
     if (query.createdBefore !== null) conditions.push(q`s.created_at < ${query.createdBefore}`);
-    if (query.beforeId !== null) conditions.push(q`s.id < ${query.beforeId}`);
-    for (const tag of query.tags) {
-      conditions.push(q`EXISTS (SELECT 1 FROM session_tags t WHERE t.project_id = s.project_id AND t.tag = ${tag} AND t.session_id = s.id)`);
+    const [firstTag, ...otherTags] = query.tags;
+    for (const tag of otherTags) {
+      conditions.push(q`EXISTS (SELECT 1 FROM session_tags x WHERE x.project_id = s.project_id AND x.tag = ${tag} AND x.session_id = s.id)`);
     }
-    const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
-    const rows = await this.guard(
-      q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
-        JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
-        WHERE ${where} ORDER BY s.id DESC LIMIT ${query.limit}`,
-    );
+    // With a tag filter the scan is driven from that tag's index, walked backwards
+    // in id order (tags are usually the most selective filter); otherwise from sessions.
+    let rows: SessionRow[];
+    if (firstTag !== undefined) {
+      conditions.push(q`t.project_id = ${query.projectId} AND t.tag = ${firstTag}`);
+      if (query.beforeId !== null) conditions.push(q`t.session_id < ${query.beforeId}`);
+      const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
+      rows = await this.guard(
+        q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM session_tags t
+          JOIN sessions s ON s.id = t.session_id
+          JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
+          WHERE ${where} ORDER BY t.session_id DESC LIMIT ${query.limit}`,
+      );
+    } else {
+      if (query.beforeId !== null) conditions.push(q`s.id < ${query.beforeId}`);
+      const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
+      rows = await this.guard(
+        q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
+          JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
+          WHERE ${where} ORDER BY s.id DESC LIMIT ${query.limit}`,
+      );
+    }
     return rows.map(fromRow);
   }
 

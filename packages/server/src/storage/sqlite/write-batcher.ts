@@ -17,10 +17,23 @@ export class WriteBatcher {
   private scheduled = false;
   private closed = false;
 
+  // Prepared once: parsing BEGIN/SAVEPOINT text for every write showed up in profiles.
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
+  private readonly rollbackTo: Database.Statement;
+
   constructor(
     private readonly db: Database.Database,
     private readonly maxBatch = 1024,
-  ) {}
+  ) {
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.savepoint = db.prepare('SAVEPOINT w');
+    this.release = db.prepare('RELEASE w');
+    this.rollbackTo = db.prepare('ROLLBACK TO w');
+  }
 
   submit<T>(run: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
@@ -57,19 +70,19 @@ export class WriteBatcher {
     if (batch.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
       for (const item of batch) {
-        this.db.exec('SAVEPOINT w');
+        this.savepoint.run();
         try {
           outcomes.push({ ok: true, value: item.run() });
-          this.db.exec('RELEASE w');
+          this.release.run();
         } catch (error) {
-          this.db.exec('ROLLBACK TO w');
-          this.db.exec('RELEASE w');
+          this.rollbackTo.run();
+          this.release.run();
           outcomes.push({ ok: false, value: error });
         }
       }
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const item of batch) item.reject(error);
