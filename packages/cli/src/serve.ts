@@ -26,6 +26,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
       'long-poll-timeout-ms': { type: 'string' },
       'log-level': { type: 'string' },
       'max-message-bytes': { type: 'string' },
+      'turn-retries': { type: 'string' },
+      'turn-sweep-interval-ms': { type: 'string' },
     },
   });
   const durability = values.durability ?? 'fsync';
@@ -43,6 +45,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
     longPollTimeoutMs: integer('long-poll-timeout-ms', values['long-poll-timeout-ms'], defaultConfig.longPollTimeoutMs, 1),
     logLevel: logLevel as ServerConfig['logLevel'],
     maxMessageBytes: integer('max-message-bytes', values['max-message-bytes'], defaultConfig.maxMessageBytes, 1),
+    turnRetries: integer('turn-retries', values['turn-retries'], defaultConfig.turnRetries),
+    turnSweepIntervalMs: integer('turn-sweep-interval-ms', values['turn-sweep-interval-ms'], defaultConfig.turnSweepIntervalMs, 10),
   };
 }
 

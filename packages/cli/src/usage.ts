@@ -25,4 +25,6 @@ commands:
            --long-poll-timeout-ms MS    (default 20000)
            --log-level LEVEL            (default info)
            --max-message-bytes N        (default 1048576)
+           --turn-retries N             times a turn whose lease lapsed is queued again (default 0)
+           --turn-sweep-interval-ms MS  how often lapsed leases and question timeouts are checked (default 1000)
 `;

@@ -37,7 +37,8 @@ export const EVENT_RULES: Record<string, EventRule> = {
   'interaction.resolved': { channel: 'out', required: { interactionId: 'string' } },
   'session.spawned': { channel: 'out', required: { childSessionId: 'string' } },
   'user.message': { channel: 'in', required: {}, oneOf: ['text', 'content'] },
-  'interaction.response': { channel: 'in', required: { interactionId: 'string' }, oneOf: ['response', 'deny'] },
+  // `status` (expired, cancelled) is how the server tells a runner its question will not be answered.
+  'interaction.response': { channel: 'in', required: { interactionId: 'string' }, oneOf: ['response', 'deny', 'status'] },
   'control.interrupt': { channel: 'in', required: {} },
 };
 

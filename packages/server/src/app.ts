@@ -7,10 +7,18 @@ import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { registerOpenApi } from './http/openapi.js';
+import { fileRoutes } from './http/file-routes.js';
 import { sessionRoutes } from './http/session-routes.js';
+import { stateRoutes } from './http/state-routes.js';
 import { sessionWatchRoutes } from './http/session-watch.js';
 import { streamRoutes } from './http/stream-routes.js';
+import { interactionRoutes } from './http/interaction-routes.js';
+import { runnerRoutes } from './http/runner-routes.js';
+import { turnRoutes } from './http/turn-routes.js';
+import { InteractionService } from './services/interaction-service.js';
+import { TurnService } from './services/turn-service.js';
 import { SessionChannelPolicy } from './services/session-channels.js';
+import { SessionDataService } from './services/session-data-service.js';
 import { SessionService } from './services/session-service.js';
 import type { Clock } from './services/clock.js';
 import type { Notifier } from './services/live-hub.js';
@@ -30,6 +38,8 @@ export interface TetherApp {
   live: LiveReaders;
   streams: StreamService;
   sessions: SessionService;
+  /** Turns and runners; the server's sweeper runs its lease checks. */
+  turns: TurnService;
   /** Every route registered, as `METHOD url`; tests hold OpenAPI and auth rules against it. */
   routes: { method: string; url: string }[];
 }
@@ -59,7 +69,25 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   const sessions = new SessionService({ sessions: store.sessions, notifier, clock });
-  const policy = new SessionChannelPolicy({ sessions: store.sessions, sessionService: sessions, clock });
+  const turns = new TurnService({
+    store,
+    sessions,
+    notifier,
+    clock,
+    settings: {
+      turnRetries: config.turnRetries,
+      maxClaimWaitMs: config.maxClaimWaitMs,
+      claimPollMs: config.claimPollMs,
+      sweepBatchSize: config.sweepBatchSize,
+    },
+  });
+  const interactions = new InteractionService({ store, sessions, turns, clock });
+  const policy = new SessionChannelPolicy({
+    sessions: store.sessions,
+    sessionService: sessions,
+    clock,
+    projections: { turns, interactions },
+  });
   const streams = new StreamService({ store, notifier, clock, policy });
 
   registerSecurityHeaders(app);
@@ -117,6 +145,14 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     },
   });
   await app.register(sessionRoutes, { sessions });
+  const sessionData = new SessionDataService({
+    sessions,
+    data: store.sessionData,
+    clock,
+    limits: { maxStateBytes: config.maxStateBytes, maxFileBytes: config.maxFileBytes, maxSessionFileBytes: config.maxSessionFileBytes },
+  });
+  await app.register(stateRoutes, { data: sessionData });
+  await app.register(fileRoutes, { data: sessionData });
   await app.register(sessionWatchRoutes, {
     sessions,
     store: store.sessions,
@@ -124,5 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     live,
     keepAliveMs: config.sseKeepAliveMs,
   });
-  return { app, live, streams, sessions, routes };
+  await app.register(turnRoutes, { sessions, turns });
+  await app.register(runnerRoutes, { sessions, turns, live });
+  await app.register(interactionRoutes, { interactions });
+  return { app, live, streams, sessions, turns, routes };
 }

@@ -15,6 +15,12 @@ export interface ServerConfig {
   maxMessageBytes: number;
   maxReadBytes: number;
   maxPathLength: number;
+  /** Largest session state document (JSON text, bytes). */
+  maxStateBytes: number;
+  /** Largest single session file (bytes). */
+  maxFileBytes: number;
+  /** Most bytes all files of one session may hold together. */
+  maxSessionFileBytes: number;
   sseKeepAliveMs: number;
   sseMaxDurationMs: number;
   /** How often expired streams are swept, and how many per sweep. */
@@ -24,6 +30,14 @@ export interface ServerConfig {
   sessionChangeRetentionMs: number;
   /** How long shutdown waits for in-flight requests before closing sockets. */
   shutdownGraceMs: number;
+  /** How often lapsed leases and timed-out interactions are swept. */
+  turnSweepIntervalMs: number;
+  /** Times a turn whose lease lapsed is queued again before it is interrupted. */
+  turnRetries: number;
+  /** Longest a runner's claim may wait for work. */
+  maxClaimWaitMs: number;
+  /** Waiting claimers re-check the queue this often even without a wake-up. */
+  claimPollMs: number;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -39,12 +53,19 @@ export const defaultConfig: ServerConfig = {
   maxMessageBytes: 1024 * 1024,
   maxReadBytes: 1024 * 1024,
   maxPathLength: 1024,
+  maxStateBytes: 1024 * 1024,
+  maxFileBytes: 10 * 1024 * 1024,
+  maxSessionFileBytes: 100 * 1024 * 1024,
   sseKeepAliveMs: 15_000,
   sseMaxDurationMs: 60_000,
   sweepIntervalMs: 10_000,
   sweepBatchSize: 500,
   sessionChangeRetentionMs: 24 * 60 * 60 * 1000,
   shutdownGraceMs: 10_000,
+  turnSweepIntervalMs: 1_000,
+  turnRetries: 0,
+  maxClaimWaitMs: 60_000,
+  claimPollMs: 1_000,
 };
 
 export function resolveConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

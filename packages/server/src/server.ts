@@ -25,9 +25,18 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
   const log = logger ?? createLogger(config.logLevel);
   const { store, notifier } = await createStorage(config, log);
   const tether = await buildApp({ config, store, notifier, logger: log, clock: systemClock });
+  if (store.driver === 'sqlite') {
+    // One process owns an embedded store: turns it left running died with it.
+    while ((await tether.turns.sweep(true)) > 0);
+  }
   if (config.durability === 'relaxed') {
     log.warn('durability is relaxed: appends are acknowledged before they are fsynced and may be lost on power failure');
   }
+  let inFlight = 0;
+  tether.app.server.on('request', (_request, response) => {
+    inFlight++;
+    response.once('close', () => inFlight--);
+  });
   await tether.app.listen({ host: config.host, port: config.port });
   const address = tether.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -42,16 +51,32 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
     );
   }, config.sweepIntervalMs);
   sweeper.unref();
+  let sweepingTurns = false;
+  const turnSweeper = setInterval(() => {
+    if (sweepingTurns) return;
+    sweepingTurns = true;
+    tether.turns
+      .sweep()
+      .catch((error) => log.warn({ err: error }, 'turn sweep failed'))
+      .finally(() => (sweepingTurns = false));
+  }, config.turnSweepIntervalMs);
+  turnSweeper.unref();
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(sweeper);
+      clearInterval(turnSweeper);
       tether.live.drain();
       // Keep-alive sockets that finish their last response after close() began
       // would hold it open; close them as they go idle, and all of them at the
       // end of the grace period.
-      const reapIdle = setInterval(() => tether.app.server.closeIdleConnections(), 50);
+      // Sockets a client opened but never sent a request on are not "idle" to Node, so
+      // once no request is in flight every remaining connection is closed.
+      const reapIdle = setInterval(() => {
+        if (inFlight === 0) tether.app.server.closeAllConnections();
+        else tether.app.server.closeIdleConnections();
+      }, 50);
       const force = setTimeout(() => tether.app.server.closeAllConnections(), config.shutdownGraceMs);
       force.unref();
       await tether.app.close();

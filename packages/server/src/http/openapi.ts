@@ -18,6 +18,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'streams', description: 'The Durable Streams protocol' },
         { name: 'sessions', description: 'Sessions and their channels' },
+        { name: 'turns', description: 'Turns: input, leases, completion and stop requests' },
+        { name: 'runners', description: 'Runners claiming turns' },
+        { name: 'interactions', description: 'Human-in-the-loop questions and answers' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },

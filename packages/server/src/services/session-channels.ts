@@ -6,13 +6,16 @@
  */
 import { validateEvent, type Channel } from '@tether/protocol';
 import { AppError } from '../errors.js';
-import { effectiveStatus } from '../storage/session-rules.js';
+import { effectiveStatus, isOpen } from '../storage/session-rules.js';
 import type { SessionStore } from '../storage/session-types.js';
-import type { AppendBody } from '../storage/types.js';
+import type { AppendBody, AppendOutcome, AppendRequest } from '../storage/types.js';
+import type { RequestedEvent } from '../storage/interaction-rules.js';
 import type { Clock } from './clock.js';
 import { DEFAULT_PROJECT } from './projects.js';
 import type { SessionService } from './session-service.js';
+import type { InteractionService } from './interaction-service.js';
 import type { StreamPolicy } from './stream-service.js';
+import type { TurnService } from './turn-service.js';
 
 const RESERVED_PREFIX = '/v1/stream/sessions/';
 const CHANNEL_PATH = /^\/v1\/stream\/sessions\/(ses_[0-9A-Z]{26})\/(out|in)$/;
@@ -24,7 +27,13 @@ export function parseChannelPath(path: string): { sessionId: string; channel: Ch
 
 export class SessionChannelPolicy implements StreamPolicy {
   constructor(
-    private readonly deps: { sessions: SessionStore; sessionService: SessionService; clock: Clock },
+    private readonly deps: {
+      sessions: SessionStore;
+      sessionService: SessionService;
+      clock: Clock;
+      /** When set, `user.message` on `in` admits a turn and `interaction.requested` on `out` asks a question. */
+      projections?: { turns: TurnService; interactions: InteractionService };
+    },
   ) {}
 
   private forbid(path: string, what: string): void {
@@ -57,5 +66,30 @@ export class SessionChannelPolicy implements StreamPolicy {
       // The sweeper has not reached it yet; expire it now so the append meets a closed channel.
       await this.deps.sessionService.close(session.projectId, session.id, 'expired', 'expired');
     }
+  }
+
+  async appendProjected(request: AppendRequest): Promise<AppendOutcome | null> {
+    const projections = this.deps.projections;
+    const channel = parseChannelPath(request.path);
+    if (!projections || !channel || request.body.kind !== 'json') return null;
+    // Cheap test first: most appends (a runner's deltas) carry nothing to project.
+    const markers = channel.channel === 'in' ? ['"user.message"', '"control.interrupt"'] : ['"interaction.requested"'];
+    if (!request.body.messages.some((message) => markers.some((marker) => message.includes(marker)))) return null;
+    const events = request.body.messages.map((message) => JSON.parse(message.toString('utf8')) as Record<string, unknown>);
+    if (channel.channel === 'in') {
+      const messages = events.filter((event) => event.type === 'user.message');
+      if (messages.length === 0) {
+        if (!events.some((event) => event.type === 'control.interrupt')) return null;
+        return projections.turns.interruptRaw(DEFAULT_PROJECT, channel.sessionId, request);
+      }
+      if (messages.length > 1) throw new AppError('INVALID_EVENT', 'append one `user.message` at a time: each admits a turn');
+      // A closed session's channel answers as any closed stream does (409 with Stream-Closed).
+      const session = await this.deps.sessions.getSession(DEFAULT_PROJECT, { id: channel.sessionId });
+      if (!session || !isOpen(session, this.deps.clock.now())) return null;
+      return projections.turns.admitRaw(DEFAULT_PROJECT, channel.sessionId, request, messages[0]!);
+    }
+    const questions = events.filter((event) => event.type === 'interaction.requested') as unknown as RequestedEvent[];
+    if (questions.length === 0) return null;
+    return projections.interactions.requestRaw(DEFAULT_PROJECT, channel.sessionId, request, questions);
   }
 }

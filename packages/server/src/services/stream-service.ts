@@ -18,6 +18,11 @@ export interface StreamPolicy {
   beforeCreate(path: string): void | Promise<void>;
   beforeDelete(path: string): void | Promise<void>;
   beforeAppend(path: string, request: { body: AppendBody; close: boolean }): Promise<void>;
+  /**
+   * Takes over an append whose events must be written together with what
+   * they cause (a session's turns and questions); null leaves it to the store.
+   */
+  appendProjected?(request: AppendRequest): Promise<AppendOutcome | null>;
 }
 
 export interface StreamServiceDeps {
@@ -47,7 +52,8 @@ export class StreamService {
 
   async append(request: Omit<AppendRequest, 'now'>): Promise<AppendOutcome> {
     await this.deps.policy?.beforeAppend(request.path, request);
-    const outcome = await this.deps.store.append({ ...request, now: this.now() });
+    const full = { ...request, now: this.now() };
+    const outcome = (await this.deps.policy?.appendProjected?.(full)) ?? (await this.deps.store.append(full));
     if (outcome.kind === 'appended' || outcome.kind === 'closed') {
       const { meta } = outcome;
       this.deps.notifier.publish({ streamId: meta.id, tail: meta.tail, closed: meta.closed, deleted: false });

@@ -4,7 +4,9 @@
  * `test/storage/store-suite.ts` is the proof. Every method is asynchronous so a
  * networked driver fits behind it unchanged.
  */
+import type { SessionDataStore } from './session-data-types.js';
 import type { SessionStore } from './session-types.js';
+import type { TurnStore } from './turn-types.js';
 
 /** A producer's `(id, epoch, seq)` tuple from the idempotent-producer headers. */
 export interface ProducerTuple {
@@ -113,6 +115,10 @@ export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   /** Sessions, on the same database and in the same transactions as their channel streams. */
   readonly sessions: SessionStore;
+  /** Session state and files, on the same database as the sessions they belong to. */
+  readonly sessionData: SessionDataStore;
+  /** Turns, runners' leases and interactions (DESIGN §4), in the sessions' transactions. */
+  readonly turns: TurnStore;
   createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
   append(request: AppendRequest): Promise<AppendOutcome>;
   deleteStream(path: string, now: number): Promise<DeleteOutcome>;

@@ -5,7 +5,9 @@
  * the connection parses them back to JavaScript numbers.
  */
 import { begin, type Db } from './connection.js';
+import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
+import { postgresTurnsMigration } from './turns-migration.js';
 
 export interface Migration {
   version: number;
@@ -61,6 +63,8 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   sessionsMigration,
+  postgresSessionDataMigration,
+  postgresTurnsMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

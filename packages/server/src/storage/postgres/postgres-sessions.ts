@@ -21,6 +21,12 @@ import { storeError, transaction, type Db, type Query, type Tx } from './connect
 import { arrayLiteral } from './sql-arrays.js';
 import { pathLockKey } from './stream-rows.js';
 
+/** Work other parts of the store do inside a session's close or delete transaction. */
+export interface PgSessionTxHooks {
+  beforeClose(tx: Tx, projectId: string, id: string, now: number): Promise<void>;
+  beforeDelete(tx: Tx, id: string): Promise<void>;
+}
+
 /** The stream operations a session transaction needs, inside that transaction. */
 export interface PgStreamTx {
   createInTx(tx: Tx, request: CreateStreamRequest): Promise<CreateOutcome>;
@@ -107,12 +113,13 @@ const EMPTY = Buffer.alloc(0);
 class BadOffset extends Error {}
 
 // Any fixed key; every replica uses the same one.
-const CHANGE_LOG_LOCK = '7370291584721650002';
+export const CHANGE_LOG_LOCK = '7370291584721650002';
 
 export class PostgresSessions implements SessionStore {
   constructor(
     private readonly db: Db,
     private readonly streams: PgStreamTx,
+    private readonly hooks?: PgSessionTxHooks,
   ) {}
 
   private async guard<T>(work: Promise<T>): Promise<T> {
@@ -282,6 +289,8 @@ export class PostgresSessions implements SessionStore {
       const session = await this.get(tx, projectId, { id }, true);
       if (!session) return { kind: 'not-found' };
       if (session.status === 'closed' || session.status === 'expired') return { kind: 'already', session };
+      // Turns are stopped first, while the channels are still open for their events.
+      await this.hooks?.beforeClose(tx, projectId, id, close.now);
       await tx`UPDATE sessions SET status = ${close.status}, closed_at = ${close.now}, closed_reason = ${close.reason},
         updated_at = ${close.now}, active_turn_id = NULL WHERE id = ${id}`;
       await this.streams.closeInTx(tx, session.outStreamId, close.now);
@@ -296,7 +305,10 @@ export class PostgresSessions implements SessionStore {
     return transaction(this.db, async (tx) => {
       const session = await this.get(tx, projectId, { id }, true);
       if (!session) return null;
+      await this.hooks?.beforeDelete(tx, id);
       await tx`DELETE FROM session_tags WHERE session_id = ${id}`;
+      await tx`DELETE FROM session_state WHERE session_id = ${id}`;
+      await tx`DELETE FROM session_files WHERE session_id = ${id}`;
       await tx`DELETE FROM sessions WHERE id = ${id}`;
       await this.streams.removeByIdInTx(tx, session.outStreamId);
       await this.streams.removeByIdInTx(tx, session.inStreamId);

@@ -18,6 +18,7 @@ import {
   planFork,
   rejectBody,
 } from '../stream-rules.js';
+import type { SessionDataStore } from '../session-data-types.js';
 import type { SessionStore } from '../session-types.js';
 import type {
   AppendOutcome,
@@ -44,7 +45,11 @@ import {
   type Tx,
 } from './connection.js';
 import { GroupCommit } from './group-commit.js';
+import { PostgresSessionData } from './postgres-session-data.js';
 import { PostgresSessions, type PgStreamTx } from './postgres-sessions.js';
+import { PostgresTurns } from './postgres-turns.js';
+import { decideClose } from '../turn-rules.js';
+import type { TurnStore } from '../turn-types.js';
 import { applyPostgresMigrations } from './migrations.js';
 import { arrayLiteral } from './sql-arrays.js';
 import {
@@ -68,6 +73,9 @@ export class PostgresStore implements Store, PgStreamTx {
   readonly driver = 'postgres' as const;
   /** The session half of the store, on the same database and pool. */
   readonly sessions: SessionStore;
+  /** Turns and interactions, locked per session row. */
+  readonly turns: TurnStore;
+  readonly sessionData: SessionDataStore;
   private readonly reader: ForkReader;
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>;
   private readonly forget = (id: number) => this.reader.forget(id);
@@ -81,7 +89,13 @@ export class PostgresStore implements Store, PgStreamTx {
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.queryDeadlineMs = (options.statementTimeoutMs || 60_000) + this.connectTimeoutMs;
-    this.sessions = new PostgresSessions(pool.live, this);
+    const turns = new PostgresTurns(pool.live, (id) => this.reader.forget(id));
+    this.turns = turns;
+    this.sessions = new PostgresSessions(pool.live, this, {
+      beforeClose: (tx, projectId, id, now) => turns.closeInTx(tx, projectId, id, now, decideClose),
+      beforeDelete: (tx, id) => turns.deleteInTx(tx, id),
+    });
+    this.sessionData = new PostgresSessionData(pool.live);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) =>
         this.guard(

@@ -1,4 +1,7 @@
 /** Numbered SQLite migrations; applied in order, each once, in a transaction. */
+import { sqliteSessionDataMigration } from './session-data-migration.js';
+import { sqliteTurnsMigration } from './turns-migration.js';
+
 export const sqliteMigrations: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -107,4 +110,6 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       CREATE INDEX session_changes_at ON session_changes (at);
     `,
   },
+  sqliteSessionDataMigration,
+  sqliteTurnsMigration,
 ];

@@ -14,6 +14,12 @@ import type {
 import type { CreateOutcome, CreateStreamRequest } from '../types.js';
 import type { WriteBatcher } from './write-batcher.js';
 
+/** Work other parts of the store do inside a session's close or delete transaction. */
+export interface SessionTxHooks {
+  beforeClose(projectId: string, id: string, now: number): void;
+  beforeDelete(id: string): void;
+}
+
 /** The stream operations a session transaction needs, run inside that transaction. */
 export interface StreamTx {
   createInTx(request: CreateStreamRequest): CreateOutcome;
@@ -113,6 +119,7 @@ export class SqliteSessions implements SessionStore {
     private readonly db: Database.Database,
     private readonly writes: WriteBatcher,
     private readonly streams: StreamTx,
+    private readonly hooks?: SessionTxHooks,
   ) {
     this.sql = {
       byId: db.prepare(`${SELECT} WHERE s.project_id = ? AND s.id = ?`),
@@ -129,6 +136,8 @@ export class SqliteSessions implements SessionStore {
         active_turn_id = NULL WHERE id = ?`),
       patch: db.prepare('UPDATE sessions SET title = ?, tags = ?, metadata = ?, updated_at = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM sessions WHERE id = ?'),
+      deleteState: db.prepare('DELETE FROM session_state WHERE session_id = ?'),
+      deleteFiles: db.prepare('DELETE FROM session_files WHERE session_id = ?'),
       changes: db.prepare('SELECT * FROM session_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       latest: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM session_changes'),
       due: db.prepare(`SELECT project_id AS projectId, id FROM sessions WHERE expires_at <= ?
@@ -280,6 +289,8 @@ export class SqliteSessions implements SessionStore {
       const session = this.get(projectId, id);
       if (!session) return { kind: 'not-found' };
       if (session.status === 'closed' || session.status === 'expired') return { kind: 'already', session };
+      // Turns are stopped first, while the channels are still open for their events.
+      this.hooks?.beforeClose(projectId, id, close.now);
       this.sql.close.run(close.status, close.now, close.reason, close.now, id);
       this.streams.closeInTx(session.outStreamId, close.now);
       this.streams.closeInTx(session.inStreamId, close.now);
@@ -293,7 +304,10 @@ export class SqliteSessions implements SessionStore {
     return this.writes.submit(() => {
       const session = this.get(projectId, id);
       if (!session) return null;
+      this.hooks?.beforeDelete(id);
       this.sql.deleteTags.run(id);
+      this.sql.deleteState.run(id);
+      this.sql.deleteFiles.run(id);
       this.sql.delete.run(id);
       this.streams.removeByIdInTx(session.outStreamId);
       this.streams.removeByIdInTx(session.inStreamId);

@@ -25,10 +25,15 @@ import type {
   Store,
   StreamMeta,
 } from '../types.js';
+import type { SessionDataStore } from '../session-data-types.js';
 import type { SessionStore } from '../session-types.js';
 import { sqliteMigrations } from './migrations.js';
+import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WriteBatcher } from './write-batcher.js';
+import { SqliteTurns } from './sqlite-turns.js';
+import { decideClose } from '../turn-rules.js';
+import type { TurnStore } from '../turn-types.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -103,6 +108,9 @@ export class SqliteStore implements Store, StreamTx {
   readonly driver = 'sqlite' as const;
   /** The session half of the store, sharing this store's connection and write batches. */
   readonly sessions: SessionStore;
+  /** Turns and interactions, written in the same batches as the channel events they cause. */
+  readonly turns: TurnStore;
+  readonly sessionData: SessionDataStore;
   private readonly db: Database.Database;
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
@@ -147,7 +155,13 @@ export class SqliteStore implements Store, StreamTx {
         'UPDATE streams SET last_access_at = ?, expiry_deadline = ? WHERE id = ? AND ttl_seconds IS NOT NULL',
       ),
     };
-    this.sessions = new SqliteSessions(db, this.writes, this);
+    const turns = new SqliteTurns(db, this.writes, this);
+    this.turns = turns;
+    this.sessions = new SqliteSessions(db, this.writes, this, {
+      beforeClose: (projectId, id, now) => turns.closeInTx(projectId, id, now, decideClose),
+      beforeDelete: (id) => turns.deleteInTx(id),
+    });
+    this.sessionData = new SqliteSessionData(db, this.writes);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) => {
         const rows: StoredRow[] = [];
@@ -253,7 +267,15 @@ export class SqliteStore implements Store, StreamTx {
     return this.writes.submit(() => this.appendInTx(request));
   }
 
-  private appendInTx(request: AppendRequest): AppendOutcome {
+  setProducerInTx(streamId: number, producerId: string, epoch: number, lastSeq: number, now: number): void {
+    this.sql.upsertProducer.run(streamId, producerId, epoch, lastSeq, now);
+  }
+
+  metaByIdInTx(id: number): StreamMeta | null {
+    return this.metaById(id);
+  }
+
+  appendInTx(request: AppendRequest): AppendOutcome {
     const meta = this.liveByPath(request.path, request.now);
     if (!meta) return { kind: 'not-found' };
     if (meta.softDeleted) return { kind: 'gone' };
