@@ -17,6 +17,7 @@ import type {
   SessionStore,
 } from '../session-types.js';
 import type { CreateOutcome, CreateStreamRequest } from '../types.js';
+import { POSTGRES_ROWS, sessionFromRow, type SessionRow } from '../row-mappers.js';
 import { storeError, transaction, type Db, type Query, type Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
 import { pathLockKey } from './stream-rows.js';
@@ -32,80 +33,6 @@ export interface PgStreamTx {
   createInTx(tx: Tx, request: CreateStreamRequest): Promise<CreateOutcome>;
   closeInTx(tx: Tx, streamId: number, now: number): Promise<void>;
   removeByIdInTx(tx: Tx, streamId: number): Promise<void>;
-}
-
-interface SessionRow {
-  id: string;
-  project_id: string;
-  external_id: string | null;
-  type: string | null;
-  title: string | null;
-  agent: string | null;
-  model: string | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  parent_id: string | null;
-  root_id: string;
-  forked_from_session: string | null;
-  forked_from_position: number | null;
-  status: SessionStatus;
-  active_turn_id: string | null;
-  pending_interactions: number;
-  input_tokens: number;
-  output_tokens: number;
-  cached_input_tokens: number;
-  cost_usd: number;
-  message_count: number;
-  turn_count: number;
-  last_assistant_text: string | null;
-  created_at: number;
-  updated_at: number;
-  last_activity_at: number;
-  closed_at: number | null;
-  closed_reason: string | null;
-  expires_at: number | null;
-  out_stream_id: number;
-  in_stream_id: number;
-  out_tail: number;
-  in_tail: number;
-}
-
-function fromRow(row: SessionRow): SessionRecord {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    externalId: row.external_id,
-    type: row.type,
-    title: row.title,
-    agent: row.agent,
-    model: row.model,
-    tags: row.tags,
-    metadata: row.metadata,
-    parentId: row.parent_id,
-    rootId: row.root_id,
-    forkedFrom:
-      row.forked_from_session === null ? null : { sessionId: row.forked_from_session, position: row.forked_from_position ?? 0 },
-    status: row.status,
-    activeTurnId: row.active_turn_id,
-    pendingInteractions: row.pending_interactions,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    cachedInputTokens: row.cached_input_tokens,
-    costUsd: row.cost_usd,
-    messageCount: row.message_count,
-    turnCount: row.turn_count,
-    lastAssistantText: row.last_assistant_text,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastActivityAt: row.last_activity_at,
-    closedAt: row.closed_at,
-    closedReason: row.closed_reason,
-    expiresAt: row.expires_at,
-    outStreamId: row.out_stream_id,
-    inStreamId: row.in_stream_id,
-    outTail: row.out_tail,
-    inTail: row.in_tail,
-  };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -135,7 +62,7 @@ export class PostgresSessions implements SessionStore {
     const rows = await q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
       JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
       WHERE s.project_id = ${projectId} AND ${where} ${lock ? q`FOR UPDATE OF s` : q``}`;
-    return rows.length ? fromRow(rows[0]!) : null;
+    return rows.length ? sessionFromRow(rows[0]!, POSTGRES_ROWS) : null;
   }
 
   private async logChange(tx: Tx, session: SessionRecord, kind: SessionChange['kind'], now: number): Promise<void> {
@@ -256,7 +183,7 @@ export class PostgresSessions implements SessionStore {
           WHERE ${where} ORDER BY s.id DESC LIMIT ${query.limit}`,
       );
     }
-    return rows.map(fromRow);
+    return rows.map((row) => sessionFromRow(row, POSTGRES_ROWS));
   }
 
   updateSession(projectId: string, id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {

@@ -39,24 +39,10 @@ import {
   type InteractionRow,
   type TurnRow,
 } from './turn-rows.js';
+import { AppendRefused, jsonRequest } from '../event-appends.js';
 
 type Snapshot = TurnSnapshot & { head: HeadRow };
 
-class AppendRefused extends Error {
-  constructor(readonly outcome: AppendOutcome) {
-    super('append refused');
-  }
-}
-
-const jsonRequest = (path: string, events: Record<string, unknown>[], now: number): AppendRequest => ({
-  path,
-  contentType: 'application/json',
-  body: { kind: 'json', messages: events.map((e) => Buffer.from(JSON.stringify(e))) },
-  close: false,
-  streamSeq: null,
-  producer: null,
-  now,
-});
 
 export class PostgresTurns implements TurnStore {
   constructor(

@@ -1,6 +1,9 @@
 /** Turn and interaction rows as PostgreSQL stores them (JSON as jsonb), and their upserts. */
+import { POSTGRES_ROWS, interactionFromRow as mapInteraction, turnFromRow as mapTurn, type InteractionRow, type TurnRow } from '../row-mappers.js';
 import type { BusyPolicy, InteractionRecord, InteractionWrite, SessionHead, TurnRecord } from '../turn-types.js';
 import type { Tx } from './connection.js';
+
+export type { InteractionRow, TurnRow };
 
 export interface HeadRow {
   id: string;
@@ -16,49 +19,6 @@ export interface HeadRow {
   in_stream_id: number;
 }
 
-export interface TurnRow {
-  id: string;
-  project_id: string;
-  session_id: string;
-  seq: number;
-  status: TurnRecord['status'];
-  priority: number;
-  content: unknown;
-  policy: BusyPolicy;
-  idempotency_key: string | null;
-  runner_id: string | null;
-  lease_epoch: number | null;
-  lease_expires_at: number | null;
-  lease_ms: number | null;
-  attempts: number;
-  interrupt_requested: boolean;
-  cancel_requested: boolean;
-  error: unknown;
-  reason: string | null;
-  created_at: number;
-  queued_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  updated_at: number;
-}
-
-export interface InteractionRow {
-  seq: number;
-  project_id: string;
-  session_id: string;
-  turn_id: string;
-  interaction_id: string;
-  kind: InteractionRecord['kind'];
-  prompt: string;
-  choices: unknown[] | null;
-  schema: Record<string, unknown> | null;
-  timeout_at: number | null;
-  status: InteractionRecord['status'];
-  response: unknown;
-  requested_at: number;
-  resolved_at: number | null;
-}
-
 export function headFromRow(row: HeadRow): SessionHead {
   return {
     id: row.id,
@@ -70,53 +30,6 @@ export function headFromRow(row: HeadRow): SessionHead {
     turnCount: row.turn_count,
     pendingInteractions: row.pending_interactions,
     leaseEpoch: row.lease_epoch,
-  };
-}
-
-export function turnFromRow(row: TurnRow): TurnRecord {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    sessionId: row.session_id,
-    seq: row.seq,
-    status: row.status,
-    priority: row.priority,
-    content: row.content,
-    policy: row.policy,
-    idempotencyKey: row.idempotency_key,
-    runnerId: row.runner_id,
-    leaseEpoch: row.lease_epoch,
-    leaseExpiresAt: row.lease_expires_at,
-    leaseMs: row.lease_ms,
-    attempts: row.attempts,
-    interruptRequested: row.interrupt_requested,
-    cancelRequested: row.cancel_requested,
-    error: row.error,
-    reason: row.reason,
-    createdAt: row.created_at,
-    queuedAt: row.queued_at,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-export function interactionFromRow(row: InteractionRow): InteractionRecord {
-  return {
-    seq: row.seq,
-    projectId: row.project_id,
-    sessionId: row.session_id,
-    turnId: row.turn_id,
-    id: row.interaction_id,
-    kind: row.kind,
-    prompt: row.prompt,
-    choices: row.choices,
-    schema: row.schema,
-    timeoutAt: row.timeout_at,
-    status: row.status,
-    response: row.response,
-    requestedAt: row.requested_at,
-    resolvedAt: row.resolved_at,
   };
 }
 
@@ -150,3 +63,7 @@ export function saveInteraction(tx: Tx, i: InteractionWrite): Promise<unknown> {
     ON CONFLICT (session_id, interaction_id) DO UPDATE SET status = excluded.status, response = excluded.response,
       resolved_at = excluded.resolved_at`;
 }
+
+/** Maps rows with this driver's column encodings. */
+export const turnFromRow = (row: TurnRow): TurnRecord => mapTurn(row, POSTGRES_ROWS);
+export const interactionFromRow = (row: InteractionRow): InteractionRecord => mapInteraction(row, POSTGRES_ROWS);

@@ -12,6 +12,7 @@ import type {
   SessionStore,
 } from '../session-types.js';
 import type { CreateOutcome, CreateStreamRequest } from '../types.js';
+import { SQLITE_ROWS, sessionFromRow, type SessionRow } from '../row-mappers.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /** Work other parts of the store do inside a session's close or delete transaction. */
@@ -25,80 +26,6 @@ export interface StreamTx {
   createInTx(request: CreateStreamRequest): CreateOutcome;
   closeInTx(streamId: number, now: number): void;
   removeByIdInTx(streamId: number): void;
-}
-
-interface SessionRow {
-  id: string;
-  project_id: string;
-  external_id: string | null;
-  type: string | null;
-  title: string | null;
-  agent: string | null;
-  model: string | null;
-  tags: string;
-  metadata: string;
-  parent_id: string | null;
-  root_id: string;
-  forked_from_session: string | null;
-  forked_from_position: number | null;
-  status: SessionStatus;
-  active_turn_id: string | null;
-  pending_interactions: number;
-  input_tokens: number;
-  output_tokens: number;
-  cached_input_tokens: number;
-  cost_usd: number;
-  message_count: number;
-  turn_count: number;
-  last_assistant_text: string | null;
-  created_at: number;
-  updated_at: number;
-  last_activity_at: number;
-  closed_at: number | null;
-  closed_reason: string | null;
-  expires_at: number | null;
-  out_stream_id: number;
-  in_stream_id: number;
-  out_tail: number;
-  in_tail: number;
-}
-
-export function sessionFromRow(row: SessionRow): SessionRecord {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    externalId: row.external_id,
-    type: row.type,
-    title: row.title,
-    agent: row.agent,
-    model: row.model,
-    tags: JSON.parse(row.tags) as string[],
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    parentId: row.parent_id,
-    rootId: row.root_id,
-    forkedFrom:
-      row.forked_from_session === null ? null : { sessionId: row.forked_from_session, position: row.forked_from_position ?? 0 },
-    status: row.status,
-    activeTurnId: row.active_turn_id,
-    pendingInteractions: row.pending_interactions,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    cachedInputTokens: row.cached_input_tokens,
-    costUsd: row.cost_usd,
-    messageCount: row.message_count,
-    turnCount: row.turn_count,
-    lastAssistantText: row.last_assistant_text,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastActivityAt: row.last_activity_at,
-    closedAt: row.closed_at,
-    closedReason: row.closed_reason,
-    expiresAt: row.expires_at,
-    outStreamId: row.out_stream_id,
-    inStreamId: row.in_stream_id,
-    outTail: row.out_tail,
-    inTail: row.in_tail,
-  };
 }
 
 const SELECT = `SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
@@ -148,7 +75,7 @@ export class SqliteSessions implements SessionStore {
 
   private get(projectId: string, id: string): SessionRecord | null {
     const row = this.sql.byId.get(projectId, id) as SessionRow | undefined;
-    return row ? sessionFromRow(row) : null;
+    return row ? sessionFromRow(row, SQLITE_ROWS) : null;
   }
 
   private logChange(session: SessionRecord, kind: SessionChange['kind'], now: number): void {
@@ -182,7 +109,7 @@ export class SqliteSessions implements SessionStore {
     return this.writes.submit((): CreateSessionOutcome => {
       if (input.externalId !== null) {
         const row = this.sql.byExternal.get(input.projectId, input.externalId) as SessionRow | undefined;
-        if (row) return { kind: 'exists', session: sessionFromRow(row) };
+        if (row) return { kind: 'exists', session: sessionFromRow(row, SQLITE_ROWS) };
       }
       let rootId = input.id;
       if (input.parentId !== null) {
@@ -221,7 +148,7 @@ export class SqliteSessions implements SessionStore {
     const row = ('id' in ref ? this.sql.byId.get(projectId, ref.id) : this.sql.byExternal.get(projectId, ref.externalId)) as
       | SessionRow
       | undefined;
-    return row ? sessionFromRow(row) : null;
+    return row ? sessionFromRow(row, SQLITE_ROWS) : null;
   }
 
   async listSessions(query: SessionQuery): Promise<SessionRecord[]> {
@@ -255,7 +182,7 @@ export class SqliteSessions implements SessionStore {
     const sql = `SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM ${from}
       JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
       WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as SessionRow[]).map(sessionFromRow);
+    return (this.db.prepare(sql).all(params) as SessionRow[]).map((row) => sessionFromRow(row, SQLITE_ROWS));
   }
 
   updateSession(projectId: string, id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {

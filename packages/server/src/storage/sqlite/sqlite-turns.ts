@@ -26,6 +26,7 @@ import {
 import type { AppendOutcome, AppendRequest, StreamMeta } from '../types.js';
 import { interactionFromRow, interactionParams, turnFromRow, turnParams, type InteractionRow, type TurnRow } from './turn-rows.js';
 import type { WriteBatcher } from './write-batcher.js';
+import { AppendRefused, jsonRequest } from '../event-appends.js';
 
 /** The stream operations a turn mutation needs, inside its transaction. */
 export interface TurnStreamTx {
@@ -49,21 +50,6 @@ interface HeadRow {
 }
 
 /** A raw append the stream refused: unwinds the mutation's savepoint. */
-class AppendRefused extends Error {
-  constructor(readonly outcome: AppendOutcome) {
-    super('append refused');
-  }
-}
-
-const jsonRequest = (path: string, events: Record<string, unknown>[], now: number): AppendRequest => ({
-  path,
-  contentType: 'application/json',
-  body: { kind: 'json', messages: events.map((e) => Buffer.from(JSON.stringify(e))) },
-  close: false,
-  streamSeq: null,
-  producer: null,
-  now,
-});
 
 export class SqliteTurns implements TurnStore {
   private readonly sql;
