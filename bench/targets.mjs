@@ -63,7 +63,8 @@ export function allTargets(config) {
           secondUrl: second.url,
           pids: [first.pid, second.pid],
           async stop() {
-            await Promise.all([first.stop(), second.stop()]);
+            const [code] = await Promise.all([first.stop(), second.stop()]);
+            return code;
           },
         };
       },

@@ -69,7 +69,7 @@ export class PostgresNotifier implements Notifier {
   private listenDb: Db | null = null;
   private pending = new Map<number, StreamChange>();
   private flushing: Promise<void> | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private backoffMs = 100;
@@ -124,11 +124,12 @@ export class PostgresNotifier implements Notifier {
     this.dispatch(change);
     if (this.closing) return;
     this.pending.set(change.streamId, merge(this.pending.get(change.streamId), change));
-    // Changes published in one turn of the event loop share one NOTIFY.
-    this.flushTimer ??= setTimeout(() => {
+    // Changes published in one turn of the event loop share one NOTIFY
+    // (setImmediate, not a 0 ms timer, which waits at least a millisecond).
+    this.flushTimer ??= setImmediate(() => {
       this.flushTimer = null;
       void this.flush();
-    }, 0);
+    });
   }
 
   private dispatch(change: StreamChange): void {
@@ -262,12 +263,18 @@ export class PostgresNotifier implements Notifier {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer as NodeJS.Timeout);
+      clearImmediate(this.flushTimer as NodeJS.Immediate);
+    }
     this.flushTimer = null;
     // A last attempt so readers elsewhere hear about this replica's final
     // appends; the second sends what arrived while the first was in flight.
     for (let i = 0; i < 2 && (this.flushing || this.pending.size); i++) await this.flush().catch(() => {});
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer as NodeJS.Timeout);
+      clearImmediate(this.flushTimer as NodeJS.Immediate);
+    }
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     const listenDb = this.listenDb;
