@@ -166,7 +166,8 @@ export class PostgresSessions implements SessionStore {
     let rows: SessionRow[];
     if (firstTag !== undefined) {
       conditions.push(q`t.project_id = ${query.projectId} AND t.tag = ${firstTag}`);
-      if (query.beforeId !== null) conditions.push(q`t.session_id < ${query.beforeId}`);
+      // The bound on both sides keeps a merge join from walking sessions down from the top.
+      if (query.beforeId !== null) conditions.push(q`t.session_id < ${query.beforeId} AND s.id < ${query.beforeId}`);
       const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
       rows = await this.guard(
         q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM session_tags t
