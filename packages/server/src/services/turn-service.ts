@@ -26,6 +26,7 @@ import type { AppendOutcome, AppendRequest, Store } from '../storage/types.js';
 import type { Clock } from './clock.js';
 import type { Notifier } from './live-hub.js';
 import { SESSION_CHANGES_KEY, type SessionService } from './session-service.js';
+import { ClaimWaiters } from './claim-waiters.js';
 
 /**
  * Notifier key on which claimable turns are announced, so waiting claimers
@@ -73,7 +74,11 @@ export interface ClaimInput {
 export class TurnService {
   private readonly ulid = monotonicFactory();
 
-  constructor(private readonly deps: TurnServiceDeps) {}
+  private readonly waiters: ClaimWaiters;
+
+  constructor(private readonly deps: TurnServiceDeps) {
+    this.waiters = new ClaimWaiters(deps.notifier);
+  }
 
   private now(): number {
     return this.deps.clock.now();
@@ -158,44 +163,23 @@ export class TurnService {
     const { settings } = this.deps;
     const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
     const deadline = this.now() + Math.min(input.waitMs ?? 25_000, settings.maxClaimWaitMs);
-    let woken = true;
-    let wake: (() => void) | null = null;
-    const onWake = () => {
-      woken = true;
-      wake?.();
-    };
     const agents = input.agents ?? [];
     const keys = agents.length ? [...new Set(agents.map(agentWakeKey))] : [RUNNER_WAKE_KEY];
-    const unsubscribers = keys.map((key) => this.deps.notifier.subscribe(key, onWake));
-    const unsubscribe = () => unsubscribers.forEach((stop) => stop());
-    try {
-      for (;;) {
-        woken = false;
-        const mutation = await this.deps.store.turns.claim({ agents: input.agents ?? [], now: this.now() }, (snapshot) =>
-          decideClaim(snapshot, { runnerId: input.runnerId, leaseMs }),
-        );
-        if (mutation) {
-          this.publish({ ...mutation, claimable: false });
-          const claimed = mutation.result as Claimed;
-          return { ...claimed, sessionId: claimed.turn.sessionId, projectId: claimed.turn.projectId };
-        }
-        const left = deadline - this.now();
-        if (left <= 0 || signal.aborted) return null;
-        if (woken) continue;
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            wake = null;
-            resolve();
-          };
-          const timer = setTimeout(done, Math.min(left, settings.claimPollMs));
-          signal.addEventListener('abort', done, { once: true });
-          wake = done;
-        });
+    this.waiters.prepare(keys);
+    for (;;) {
+      const mutation = await this.deps.store.turns.claim({ agents, now: this.now() }, (snapshot) =>
+        decideClaim(snapshot, { runnerId: input.runnerId, leaseMs }),
+      );
+      if (mutation) {
+        this.publish({ ...mutation, claimable: false });
+        const claimed = mutation.result as Claimed;
+        return { ...claimed, sessionId: claimed.turn.sessionId, projectId: claimed.turn.projectId };
       }
-    } finally {
-      unsubscribe();
+      const left = deadline - this.now();
+      if (left <= 0 || signal.aborted) return null;
+      // A wake is not a promise of work (another replica may win the turn), and
+      // the poll interval bounds how long a missed announcement can go unseen.
+      await this.waiters.sleep(keys, Math.min(left, settings.claimPollMs), signal);
     }
   }
 
