@@ -44,6 +44,11 @@ export class LocalNotifier implements Notifier {
     for (const listener of [...set]) listener(change);
   }
 
+  /** Streams with at least one live reader. */
+  watchedStreamIds(): number[] {
+    return [...this.listeners.keys()];
+  }
+
   /** Number of streams with at least one live reader (for metrics and tests). */
   get watchedStreams(): number {
     return this.listeners.size;

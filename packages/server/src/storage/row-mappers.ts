@@ -5,6 +5,7 @@
  * real booleans; a `RowDialect` says which.
  */
 import type { SessionStatus } from '@tether/protocol';
+import type { FileInfo } from './session-data-types.js';
 import type { SessionRecord } from './session-types.js';
 import type { BusyPolicy, InteractionRecord, TurnRecord } from './turn-types.js';
 
@@ -184,5 +185,26 @@ export function interactionFromRow(row: InteractionRow, dialect: RowDialect): In
     response: dialect.json(row.response),
     requestedAt: row.requested_at,
     resolvedAt: row.resolved_at,
+  };
+}
+
+export interface FileRow {
+  path: string;
+  content_type: string;
+  size: number;
+  etag: string;
+  created_at: number;
+  updated_at: number;
+  data?: Buffer;
+}
+
+export function fileFromRow(row: FileRow): FileInfo {
+  return {
+    path: row.path,
+    contentType: row.content_type,
+    size: row.size,
+    etag: row.etag,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

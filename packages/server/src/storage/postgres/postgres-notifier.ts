@@ -8,7 +8,7 @@
  * it, so after every (re)connect it asks the store for the current state of
  * each stream it has readers on and wakes those that moved.
  */
-import type { ChangeListener, Notifier, StreamChange } from '../../services/live-hub.js';
+import { LocalNotifier, type ChangeListener, type Notifier, type StreamChange } from '../../services/live-hub.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   ResilientPool,
@@ -63,7 +63,8 @@ function merge(a: StreamChange | undefined, b: StreamChange): StreamChange {
 const quietLog: NotifierLog = { warn: () => {}, info: () => {} };
 
 export class PostgresNotifier implements Notifier {
-  private readonly listeners = new Map<number, Set<ChangeListener>>();
+  /** This replica's readers, woken directly or from other replicas' notifications. */
+  private readonly local = new LocalNotifier();
   private readonly log: NotifierLog;
   private readonly notifyPool: ResilientPool;
   private listenDb: Db | null = null;
@@ -106,18 +107,7 @@ export class PostgresNotifier implements Notifier {
   }
 
   subscribe(streamId: number, listener: ChangeListener): () => void {
-    let set = this.listeners.get(streamId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(streamId, set);
-    }
-    set.add(listener);
-    return () => {
-      const current = this.listeners.get(streamId);
-      if (!current) return;
-      current.delete(listener);
-      if (current.size === 0) this.listeners.delete(streamId);
-    };
+    return this.local.subscribe(streamId, listener);
   }
 
   publish(change: StreamChange): void {
@@ -133,9 +123,7 @@ export class PostgresNotifier implements Notifier {
   }
 
   private dispatch(change: StreamChange): void {
-    const set = this.listeners.get(change.streamId);
-    if (!set) return;
-    for (const listener of [...set]) listener(change);
+    this.local.publish(change);
   }
 
   private flush(): Promise<void> {
@@ -221,7 +209,7 @@ export class PostgresNotifier implements Notifier {
 
   /** Wakes every local reader whose stream moved while notifications could not arrive. */
   private async recheck(): Promise<void> {
-    const ids = [...this.listeners.keys()];
+    const ids = this.local.watchedStreamIds();
     if (ids.length === 0) return;
     try {
       for (const change of await this.options.currentState(ids)) this.dispatch(change);
@@ -280,7 +268,7 @@ export class PostgresNotifier implements Notifier {
     const listenDb = this.listenDb;
     this.listenDb = null;
     this.listening = false;
-    this.listeners.clear();
+    await this.local.close();
     await Promise.all([listenDb?.end({ timeout: 1 }), this.notifyPool.end(1)]);
   }
 }

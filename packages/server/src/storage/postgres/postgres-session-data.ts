@@ -20,27 +20,7 @@ import type {
   StateRecord,
 } from '../session-data-types.js';
 import { storeError, transaction, type Db, type Tx } from './connection.js';
-
-interface FileRow {
-  path: string;
-  content_type: string;
-  size: number;
-  etag: string;
-  created_at: number;
-  updated_at: number;
-  data?: Buffer;
-}
-
-function fileFromRow(row: FileRow): FileInfo {
-  return {
-    path: row.path,
-    contentType: row.content_type,
-    size: row.size,
-    etag: row.etag,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+import { fileFromRow, type FileRow } from '../row-mappers.js';
 
 export class PostgresSessionData implements SessionDataStore {
   constructor(private readonly db: Db) {}

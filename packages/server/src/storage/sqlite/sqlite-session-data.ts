@@ -19,29 +19,9 @@ import type {
   StateRecord,
 } from '../session-data-types.js';
 import type { WriteBatcher } from './write-batcher.js';
-
-interface FileRow {
-  path: string;
-  content_type: string;
-  size: number;
-  etag: string;
-  created_at: number;
-  updated_at: number;
-  data?: Buffer;
-}
+import { fileFromRow, type FileRow } from '../row-mappers.js';
 
 const INFO_COLUMNS = 'path, content_type, size, etag, created_at, updated_at';
-
-function fileFromRow(row: FileRow): FileInfo {
-  return {
-    path: row.path,
-    contentType: row.content_type,
-    size: row.size,
-    etag: row.etag,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 export class SqliteSessionData implements SessionDataStore {
   private readonly sql;
