@@ -7,7 +7,7 @@
 import type { SessionStatus } from '@tether/protocol';
 import type { FileInfo } from './session-data-types.js';
 import type { SessionRecord } from './session-types.js';
-import type { BusyPolicy, InteractionRecord, TurnRecord } from './turn-types.js';
+import type { BusyPolicy, InteractionRecord, SessionHead, TurnRecord } from './turn-types.js';
 
 export interface RowDialect {
   json(value: unknown): unknown;
@@ -206,5 +206,34 @@ export function fileFromRow(row: FileRow): FileInfo {
     etag: row.etag,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** The session columns a turn transaction locks and decides on. */
+export interface HeadRow {
+  id: string;
+  project_id: string;
+  status: SessionHead['status'];
+  expires_at: number | null;
+  agent: string | null;
+  active_turn_id: string | null;
+  turn_count: number;
+  pending_interactions: number;
+  lease_epoch: number;
+  out_stream_id: number;
+  in_stream_id: number;
+}
+
+export function headFromRow(row: HeadRow): SessionHead {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    status: row.status,
+    expiresAt: row.expires_at,
+    agent: row.agent,
+    activeTurnId: row.active_turn_id,
+    turnCount: row.turn_count,
+    pendingInteractions: row.pending_interactions,
+    leaseEpoch: row.lease_epoch,
   };
 }

@@ -42,6 +42,19 @@ function mergeById<T>(key: (item: T) => string, base: T[], updates: T[]): T[] {
   return [...merged.values()];
 }
 
+/** Whether a plan changes what watchers see of the session, and whether its row needs writing. */
+export function sessionChanges(
+  before: SessionHead,
+  after: ReturnType<typeof sessionAfter>,
+): { visible: boolean; write: boolean } {
+  const visible =
+    after.status !== before.status ||
+    after.activeTurnId !== before.activeTurnId ||
+    after.turnCount !== before.turnCount ||
+    after.pendingInteractions !== before.pendingInteractions;
+  return { visible, write: visible || after.leaseEpoch !== before.leaseEpoch };
+}
+
 /** The session fields a plan leads to; drivers write them with the plan. */
 export function sessionAfter(
   snapshot: TurnSnapshot,

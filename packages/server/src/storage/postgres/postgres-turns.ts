@@ -8,7 +8,7 @@
  */
 import { sessionChannelPath } from '@tether/protocol';
 import { AppError } from '../../errors.js';
-import { runOrder, sessionAfter } from '../turn-rules.js';
+import { runOrder, sessionAfter, sessionChanges } from '../turn-rules.js';
 import {
   RUNNER_PRODUCER_ID,
   type ClaimFilter,
@@ -117,12 +117,8 @@ export class PostgresTurns implements TurnStore {
     for (const interaction of plan.interactions) writes.push(saveInteraction(tx, interaction));
     const after = sessionAfter(snapshot, plan);
     const before = snapshot.session;
-    const sessionChanged =
-      after.status !== before.status ||
-      after.activeTurnId !== before.activeTurnId ||
-      after.turnCount !== before.turnCount ||
-      after.pendingInteractions !== before.pendingInteractions;
-    if (sessionChanged || after.leaseEpoch !== before.leaseEpoch) {
+    const { visible: sessionChanged, write: writeSession } = sessionChanges(before, after);
+    if (writeSession) {
       writes.push(tx`UPDATE sessions SET status = ${after.status}, active_turn_id = ${after.activeTurnId},
         turn_count = ${after.turnCount}, pending_interactions = ${after.pendingInteractions}, lease_epoch = ${after.leaseEpoch},
         updated_at = ${now}, last_activity_at = ${now} WHERE id = ${head.id}`);

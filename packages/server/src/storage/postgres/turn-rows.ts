@@ -1,37 +1,10 @@
 /** Turn and interaction rows as PostgreSQL stores them (JSON as jsonb), and their upserts. */
-import { POSTGRES_ROWS, interactionFromRow as mapInteraction, turnFromRow as mapTurn, type InteractionRow, type TurnRow } from '../row-mappers.js';
-import type { BusyPolicy, InteractionRecord, InteractionWrite, SessionHead, TurnRecord } from '../turn-types.js';
+import { POSTGRES_ROWS, headFromRow, interactionFromRow as mapInteraction, turnFromRow as mapTurn, type HeadRow, type InteractionRow, type TurnRow } from '../row-mappers.js';
+import type { BusyPolicy, InteractionRecord, InteractionWrite, TurnRecord } from '../turn-types.js';
 import type { Tx } from './connection.js';
 
-export type { InteractionRow, TurnRow };
-
-export interface HeadRow {
-  id: string;
-  project_id: string;
-  status: SessionHead['status'];
-  expires_at: number | null;
-  agent: string | null;
-  active_turn_id: string | null;
-  turn_count: number;
-  pending_interactions: number;
-  lease_epoch: number;
-  out_stream_id: number;
-  in_stream_id: number;
-}
-
-export function headFromRow(row: HeadRow): SessionHead {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    status: row.status,
-    expiresAt: row.expires_at,
-    agent: row.agent,
-    activeTurnId: row.active_turn_id,
-    turnCount: row.turn_count,
-    pendingInteractions: row.pending_interactions,
-    leaseEpoch: row.lease_epoch,
-  };
-}
+export type { HeadRow, InteractionRow, TurnRow };
+export { headFromRow };
 
 /**
  * JSON text for a jsonb parameter, cast `::text::jsonb` in the query: with a

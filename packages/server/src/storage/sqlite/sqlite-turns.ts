@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { sessionChannelPath } from '@tether/protocol';
 import { AppError } from '../../errors.js';
-import { runOrder, sessionAfter } from '../turn-rules.js';
+import { runOrder, sessionAfter, sessionChanges } from '../turn-rules.js';
 import {
   RUNNER_PRODUCER_ID,
   type ClaimFilter,
@@ -16,7 +16,6 @@ import {
   type InteractionQuery,
   type InteractionRecord,
   type MutationResult,
-  type SessionHead,
   type SnapshotQuery,
   type TurnListQuery,
   type TurnRecord,
@@ -27,6 +26,7 @@ import type { AppendOutcome, AppendRequest, StreamMeta } from '../types.js';
 import { interactionFromRow, interactionParams, turnFromRow, turnParams, type InteractionRow, type TurnRow } from './turn-rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { AppendRefused, jsonRequest } from '../event-appends.js';
+import { headFromRow, type HeadRow } from '../row-mappers.js';
 
 /** The stream operations a turn mutation needs, inside its transaction. */
 export interface TurnStreamTx {
@@ -34,22 +34,6 @@ export interface TurnStreamTx {
   setProducerInTx(streamId: number, producerId: string, epoch: number, lastSeq: number, now: number): void;
   metaByIdInTx(id: number): StreamMeta | null;
 }
-
-interface HeadRow {
-  id: string;
-  project_id: string;
-  status: SessionHead['status'];
-  expires_at: number | null;
-  agent: string | null;
-  active_turn_id: string | null;
-  turn_count: number;
-  pending_interactions: number;
-  lease_epoch: number;
-  out_stream_id: number;
-  in_stream_id: number;
-}
-
-/** A raw append the stream refused: unwinds the mutation's savepoint. */
 
 export class SqliteTurns implements TurnStore {
   private readonly sql;
@@ -105,17 +89,7 @@ export class SqliteTurns implements TurnStore {
   private snapshot(projectId: string, sessionId: string, query: SnapshotQuery, now: number): (TurnSnapshot & { head: HeadRow }) | null {
     const head = this.sql.head.get(projectId, sessionId) as HeadRow | undefined;
     if (!head) return null;
-    const session: SessionHead = {
-      id: head.id,
-      projectId: head.project_id,
-      status: head.status,
-      expiresAt: head.expires_at,
-      agent: head.agent,
-      activeTurnId: head.active_turn_id,
-      turnCount: head.turn_count,
-      pendingInteractions: head.pending_interactions,
-      leaseEpoch: head.lease_epoch,
-    };
+    const session = headFromRow(head);
     const turnRow = (query.turnId !== undefined
       ? this.sql.turnById.get(sessionId, query.turnId)
       : query.idempotencyKey !== undefined
@@ -149,12 +123,8 @@ export class SqliteTurns implements TurnStore {
     for (const interaction of plan.interactions) this.sql.upsertInteraction.run(interactionParams(interaction));
     const after = sessionAfter(snapshot, plan);
     const before = snapshot.session;
-    const sessionChanged =
-      after.status !== before.status ||
-      after.activeTurnId !== before.activeTurnId ||
-      after.turnCount !== before.turnCount ||
-      after.pendingInteractions !== before.pendingInteractions;
-    if (sessionChanged || after.leaseEpoch !== before.leaseEpoch) {
+    const { visible: sessionChanged, write: writeSession } = sessionChanges(before, after);
+    if (writeSession) {
       this.sql.updateSession.run({ ...after, now, id: head.id });
     }
     if (plan.leaseEpoch !== null) {
