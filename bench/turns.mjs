@@ -7,7 +7,7 @@
  * with 8 runners draining a pre-filled queue (claim, then complete).
  * Runs against SQLite, and PostgreSQL when BENCH_POSTGRES_URL is set.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,4 +197,5 @@ if (process.env.BENCH_POSTGRES_URL) {
 }
 const sqlite = results[0].latency;
 log(`\ntargets (sqlite): p50 < 10 ms ${sqlite.p50 < 10 ? 'met' : 'MISSED'}, p99 < 50 ms ${sqlite.p99 < 50 ? 'met' : 'MISSED'}`);
+await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/turns-latest.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
