@@ -5,12 +5,38 @@
  * claimer on this replica, and one that finds no sleeper is kept for the next
  * claimer about to sleep, so a turn admitted during a claim attempt is never
  * slept through.
+ *
+ * A turn admitted on this replica while one of its claimers sleeps is handed
+ * to that claimer directly: `take` removes the sleeper while the admitting
+ * transaction decides, and `deliver` (after the commit) or `release` (if the
+ * admission failed) ends its sleep.
  */
+import type { Claimed } from '../storage/turn-rules.js';
 import type { Notifier } from './live-hub.js';
 
-interface Sleeper {
+/** How a sleep ended: a turn handed over, woken to look at the queue (true), or timed out (false). */
+export type WakeReason = Claimed | boolean;
+
+export interface SleepOptions {
   keys: number[];
-  wake: () => void;
+  /** The agents the claimer wants; empty takes any. */
+  agents: string[];
+  runnerId: string;
+  leaseMs: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface Sleeper {
+  readonly runnerId: string;
+  readonly leaseMs: number;
+  readonly agents: string[];
+  readonly keys: number[];
+  readonly order: number;
+  /** Ends the sleep; the claimer is no longer waiting once this runs. */
+  end(reason: WakeReason): void;
+  /** Taken for a hand-over: off the queues and past its timeout, but not yet woken. */
+  detach(): void;
 }
 
 const MAX_PENDING = 10_000;
@@ -19,6 +45,7 @@ export class ClaimWaiters {
   private readonly sleepers = new Map<number, Sleeper[]>();
   private readonly pending = new Map<number, number>();
   private readonly listening = new Set<number>();
+  private order = 0;
 
   constructor(private readonly notifier: Notifier) {}
 
@@ -30,11 +57,9 @@ export class ClaimWaiters {
   }
 
   private announce(key: number): void {
-    const queue = this.sleepers.get(key);
-    const sleeper = queue?.shift();
+    const sleeper = this.sleepers.get(key)?.[0];
     if (sleeper) {
-      this.remove(sleeper);
-      sleeper.wake();
+      sleeper.end(true);
       return;
     }
     this.pending.set(key, Math.min(MAX_PENDING, (this.pending.get(key) ?? 0) + 1));
@@ -46,6 +71,7 @@ export class ClaimWaiters {
       if (!queue) continue;
       const index = queue.indexOf(sleeper);
       if (index >= 0) queue.splice(index, 1);
+      if (queue.length === 0) this.sleepers.delete(key);
     }
   }
 
@@ -54,9 +80,27 @@ export class ClaimWaiters {
     for (const key of keys) this.listen(key);
   }
 
-  /** Resolves true when woken for one of the keys, false on timeout or abort. */
-  sleep(keys: number[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  /**
+   * The longest-waiting claimer on `keys` that wants `agent`'s turns, taken
+   * off the queues; null when none sleeps. The caller must `deliver` or
+   * `release` it.
+   */
+  take(keys: number[], agent: string | null): Sleeper | null {
+    let best: Sleeper | null = null;
     for (const key of keys) {
+      for (const sleeper of this.sleepers.get(key) ?? []) {
+        const wants = sleeper.agents.length === 0 || (agent !== null && sleeper.agents.includes(agent));
+        if (wants && (best === null || sleeper.order < best.order)) best = sleeper;
+        if (wants) break;
+      }
+    }
+    best?.detach();
+    return best;
+  }
+
+  /** Resolves with a handed-over turn, true when woken to look at the queue, false on timeout or abort. */
+  sleep(options: SleepOptions): Promise<WakeReason> {
+    for (const key of options.keys) {
       const count = this.pending.get(key) ?? 0;
       if (count > 0) {
         if (count === 1) this.pending.delete(key);
@@ -65,17 +109,30 @@ export class ClaimWaiters {
       }
     }
     return new Promise((resolve) => {
-      const finish = (woken: boolean) => {
+      let done = false;
+      const detach = () => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        options.signal.removeEventListener('abort', onAbort);
         this.remove(sleeper);
-        resolve(woken);
       };
-      const onAbort = () => finish(false);
-      const sleeper: Sleeper = { keys, wake: () => finish(true) };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      for (const key of keys) {
+      const sleeper: Sleeper = {
+        runnerId: options.runnerId,
+        leaseMs: options.leaseMs,
+        agents: options.agents,
+        keys: options.keys,
+        order: this.order++,
+        detach,
+        end: (reason) => {
+          if (done) return;
+          done = true;
+          detach();
+          resolve(reason);
+        },
+      };
+      const onAbort = () => sleeper.end(false);
+      const timer = setTimeout(() => sleeper.end(false), options.timeoutMs);
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      for (const key of options.keys) {
         const queue = this.sleepers.get(key) ?? [];
         queue.push(sleeper);
         this.sleepers.set(key, queue);

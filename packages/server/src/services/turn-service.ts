@@ -9,7 +9,7 @@ import { SESSION_ID_PREFIX } from '@tether/protocol';
 import { AppError } from '../errors.js';
 import {
   DEFAULT_LEASE_MS,
-  decideAdmit,
+  decideAdmitAndClaim,
   decideCancel,
   decideClaim,
   decideComplete,
@@ -17,16 +17,18 @@ import {
   decideInterrupt,
   decideLapse,
   decideRawInterrupt,
+  type AdmitInput,
   type Claimed,
+  type Claimant,
   type EndStatus,
 } from '../storage/turn-rules.js';
 import { decideExpire } from '../storage/interaction-rules.js';
-import type { BusyPolicy, Decide, MutationResult, TurnRecord } from '../storage/turn-types.js';
+import type { BusyPolicy, Decide, MutationResult, TurnRecord, TurnSnapshot } from '../storage/turn-types.js';
 import type { AppendOutcome, AppendRequest, Store } from '../storage/types.js';
 import type { Clock } from './clock.js';
 import type { Notifier } from './live-hub.js';
 import { SESSION_CHANGES_KEY, type SessionService } from './session-service.js';
-import { ClaimWaiters } from './claim-waiters.js';
+import { ClaimWaiters, type Sleeper } from './claim-waiters.js';
 
 /**
  * Notifier key on which claimable turns are announced, so waiting claimers
@@ -110,6 +112,27 @@ export class TurnService {
     }
   }
 
+  /**
+   * An admission that may hand its turn to a claimer sleeping on this replica
+   * (see `decideAdmitAndClaim`). The claimer is chosen once, however often the
+   * store runs the decision, and woken when the outcome is known.
+   */
+  private handOff(input: AdmitInput) {
+    let taken: Sleeper | null | undefined;
+    const claimant = (agent: string | null): Claimant | null => {
+      if (taken === undefined) {
+        const keys = agent === null ? [RUNNER_WAKE_KEY] : [agentWakeKey(agent), RUNNER_WAKE_KEY];
+        taken = this.waiters.take(keys, agent);
+      }
+      return taken;
+    };
+    return {
+      decide: (snapshot: TurnSnapshot) => decideAdmitAndClaim(snapshot, input, claimant),
+      /** After the commit: the claimer gets the turn it was given, or looks at the queue again. */
+      settle: (claimed: Claimed | null | undefined) => taken?.end(claimed ?? true),
+    };
+  }
+
   async sendMessage(
     projectId: string,
     ref: string,
@@ -117,12 +140,16 @@ export class TurnService {
   ): Promise<{ turn: TurnRecord; created: boolean; sessionId: string }> {
     const sessionId = await this.sessionIdOf(projectId, ref);
     const key = input.idempotencyKey ?? null;
-    const turnId = this.newTurnId();
-    const mutation = await this.deps.store.turns.mutate(projectId, sessionId, key === null ? {} : { idempotencyKey: key }, this.now(), (snapshot) =>
-      decideAdmit(snapshot, { turnId, content: input.content, policy: input.policy ?? 'reject', idempotencyKey: key, appendMessage: true }),
-    );
-    this.publish(mutation);
-    return { ...mutation.result, sessionId };
+    const admit = this.handOff({ turnId: this.newTurnId(), content: input.content, policy: input.policy ?? 'reject', idempotencyKey: key, appendMessage: true });
+    let claimed: Claimed | null = null;
+    try {
+      const mutation = await this.deps.store.turns.mutate(projectId, sessionId, key === null ? {} : { idempotencyKey: key }, this.now(), admit.decide);
+      claimed = mutation.result.claimed;
+      this.publish(mutation);
+      return { turn: mutation.result.turn, created: mutation.result.created, sessionId };
+    } finally {
+      admit.settle(claimed);
+    }
   }
 
   /** A `user.message` appended straight to `in`: the append and its turn commit together. */
@@ -135,17 +162,25 @@ export class TurnService {
     if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
       throw new AppError('INVALID_EVENT', '`idempotencyKey` must be a string of 1 to 256 characters');
     }
-    const turnId = this.newTurnId();
     const content = event.content ?? event.text;
-    const { outcome, mutation } = await this.deps.store.turns.appendProjected(
-      projectId,
-      sessionId,
-      request,
-      key === null ? {} : { idempotencyKey: key },
-      (snapshot) => decideAdmit(snapshot, { turnId, content, policy, idempotencyKey: key, appendMessage: false }),
-    );
-    if (mutation) this.publish(mutation);
-    return outcome;
+    const admit = this.handOff({ turnId: this.newTurnId(), content, policy, idempotencyKey: key, appendMessage: false });
+    let claimed: Claimed | null = null;
+    try {
+      const { outcome, mutation } = await this.deps.store.turns.appendProjected(
+        projectId,
+        sessionId,
+        request,
+        key === null ? {} : { idempotencyKey: key },
+        admit.decide,
+      );
+      if (mutation) {
+        claimed = mutation.result.claimed;
+        this.publish(mutation);
+      }
+      return outcome;
+    } finally {
+      admit.settle(claimed);
+    }
   }
 
   /** A `control.interrupt` appended straight to `in`: stored together with the flag it sets. */
@@ -179,7 +214,15 @@ export class TurnService {
       if (left <= 0 || signal.aborted) return null;
       // A wake is not a promise of work (another replica may win the turn), and
       // the poll interval bounds how long a missed announcement can go unseen.
-      await this.waiters.sleep(keys, Math.min(left, settings.claimPollMs), signal);
+      const woken = await this.waiters.sleep({
+        keys,
+        agents,
+        runnerId: input.runnerId,
+        leaseMs,
+        timeoutMs: Math.min(left, settings.claimPollMs),
+        signal,
+      });
+      if (typeof woken === 'object') return { ...woken, sessionId: woken.turn.sessionId, projectId: woken.turn.projectId };
     }
   }
 

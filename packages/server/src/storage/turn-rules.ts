@@ -221,6 +221,36 @@ export function decideClaim(snapshot: TurnSnapshot, input: { runnerId: string; l
   return { plan, result: { turn, epoch, expiresAt: turn.leaseExpiresAt! } };
 }
 
+/** A runner waiting for work on this replica, offered a turn as it is admitted. */
+export interface Claimant {
+  runnerId: string;
+  leaseMs: number;
+}
+
+/**
+ * Admission that hands the new turn straight to a waiting runner when nothing
+ * is ahead of it, in the same transaction: the runner's claim needs no second
+ * commit and no wake-up round trip. `claimant` is asked only when the turn
+ * could be claimed at once, and may answer null (nobody is waiting).
+ */
+export function decideAdmitAndClaim(
+  snapshot: TurnSnapshot,
+  input: AdmitInput,
+  claimant: (agent: string | null) => Claimant | null,
+): Decision<{ turn: TurnRecord; created: boolean; claimed: Claimed | null }> {
+  const admitted = decideAdmit(snapshot, input);
+  const { turn, created } = admitted.result;
+  if (!created || snapshot.openTurns.length > 0) return { ...admitted, result: { turn, created, claimed: null } };
+  const runner = claimant(snapshot.session.agent);
+  if (!runner) return { ...admitted, result: { turn, created, claimed: null } };
+  const claim = decideClaim({ ...snapshot, openTurns: [turn] }, runner);
+  if (!claim.result) return { ...admitted, result: { turn, created, claimed: null } };
+  const plan = admitted.plan;
+  plan.turns = plan.turns.map((t) => (t.id === turn.id ? claim.result!.turn : t));
+  plan.leaseEpoch = claim.plan.leaseEpoch;
+  return { plan, result: { turn: claim.result.turn, created, claimed: claim.result } };
+}
+
 /** The running turn whose lease `epoch` is still current, or LEASE_LOST. */
 function requireLease(snapshot: TurnSnapshot, turnId: string, epoch: number): TurnRecord {
   const turn = requireTurn(snapshot, turnId);

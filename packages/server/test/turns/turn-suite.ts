@@ -179,6 +179,36 @@ export function describeTurns(name: string, start: StartTurnServers): void {
       expect(Date.now() - sentAt).toBeLessThan(900);
     });
 
+    it('hands an admitted turn straight to a runner waiting on the same replica, and only to one that wants its agent', async () => {
+      const agent = newAgent();
+      const other = newAgent();
+      const session = await api.newSession({ agent });
+      const bystander = api.claim({ runnerId: 'bystander', agents: [other], waitMs: 1_500 });
+      const waiting = api.claim({ runnerId: 'waiter', agents: [other, agent], waitMs: 10_000 });
+      await sleep(150);
+      const sent = await api.send(session.id, { content: 'straight through' });
+      expect(sent.status).toBe(202);
+      // Claimed in the admitting commit: the send already answers a running turn.
+      expect(sent.body.turn).toMatchObject({ status: 'running', runnerId: 'waiter', attempts: 1 });
+      const claim = await waiting;
+      expect(claim.status).toBe(200);
+      expect(claim.body.turn.id).toBe(sent.body.turn.id);
+      expect(claim.body.lease.epoch).toBe(sent.body.turn.lease.epoch);
+      expect(claim.body.session).toMatchObject({ id: session.id, status: 'running', activeTurnId: sent.body.turn.id });
+      expect((await bystander).status).toBe(204);
+      const done = await api.complete(session.id, claim.body.turn.id, { epoch: claim.body.lease.epoch, status: 'completed' });
+      expect(done.body.turn.status).toBe('completed');
+
+      // A user.message appended straight to `in` is handed over the same way.
+      const next = api.claim({ runnerId: 'waiter-2', agents: [agent], waitMs: 10_000 });
+      await sleep(150);
+      expect((await api.append(session.id, 'in', { type: 'user.message', content: 'raw' })).status).toBe(204);
+      const rawClaim = await next;
+      expect(rawClaim.status).toBe(200);
+      expect(rawClaim.body.turn).toMatchObject({ status: 'running', runnerId: 'waiter-2', content: 'raw', seq: 2 });
+      expect((await api.get(session.id)).body).toMatchObject({ status: 'running', activeTurnId: rawClaim.body.turn.id });
+    });
+
     it('a lapsed lease interrupts the turn and fences the old runner off `out`', async () => {
       const agent = newAgent();
       const session = await api.newSession({ agent });
