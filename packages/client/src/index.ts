@@ -35,3 +35,4 @@ export {
 export { watchSessions, type WatchEvent, type WatchOptions } from './session-watch.js';
 export { paginate, queryString } from './paging.js';
 export type * from './api-types.js';
+export type { Session, SessionStatus, SessionUsage, ChannelInfo } from '@tether/protocol';
