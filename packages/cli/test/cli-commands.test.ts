@@ -2,7 +2,7 @@
  * The built `tether` CLI as a child process against a real `tether serve`
  * process: session commands, tail, send/respond/inbox, credentials and exit codes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +19,16 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tether-cli-'));
 let server: ServerProcess;
 let client: TetherClient;
 let env: NodeJS.ProcessEnv;
+/** The admin key, once the server writes one (when it runs with auth). */
+let apiKey: string | undefined;
 /** The CLI as a user on the server's machine runs it: it finds the server's data directory (and key) itself. */
 const tether = (...args: string[]) => runCli([...args, '--data-dir', dataDir], env);
 
 beforeAll(async () => {
   server = await startServerProcess(['--data-dir', dataDir]);
-  client = createClient({ url: server.url });
+  const keyFile = join(dataDir, 'admin-key');
+  apiKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
+  client = createClient({ url: server.url, apiKey });
   env = cleanEnv({ TETHER_URL: server.url });
 });
 afterAll(async () => {
@@ -195,6 +199,7 @@ describe('tether send, inbox and respond', () => {
     const approvals: string[] = [];
     const runner = startAgent({
       url: server.url,
+      apiKey,
       agents: [agent],
       handler: async (ctx) => {
         approvals.push(String(await ctx.approve('Ship it?')));
