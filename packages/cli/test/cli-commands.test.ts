@@ -193,6 +193,41 @@ describe('tether tail', () => {
   });
 });
 
+describe('tether tail across a server crash', () => {
+  it('reconnects from the last offset it printed: nothing lost, nothing printed twice', async () => {
+    const crashDir = mkdtempSync(join(tmpdir(), 'tether-cli-crash-'));
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const args = ['--data-dir', crashDir, '--port', String(port)];
+    let crashing = await startServerProcess(args);
+    const keyFile = join(crashDir, 'admin-key');
+    const local = createClient({ url: crashing.url, apiKey: existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined });
+    try {
+      const { session } = await local.sessions.create();
+      const following = startCli(['tail', session.id, '--json', '--data-dir', crashDir], cleanEnv({ TETHER_URL: crashing.url }));
+      try {
+        const out = local.session(session.id).out;
+        await out.send([{ type: 'custom.n', n: 1 }, { type: 'custom.n', n: 2 }]);
+        await eventually(() => following.lines().length >= 2, 15_000, 'the first events');
+        await crashing.stop('SIGKILL');
+        crashing = await startServerProcess(args);
+        await out.send({ type: 'custom.n', n: 3 });
+        await local.sessions.close(session.id);
+        expect(await following.exited).toBe(0);
+      } finally {
+        await following.kill();
+      }
+      expect(jsonLines(following.output.stdout).map((l) => l.event.n)).toEqual([1, 2, 3]);
+      expect(following.output.stderr).toContain('reconnecting');
+    } finally {
+      await crashing.stop('SIGKILL');
+      rmSync(crashDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('tether send, inbox and respond', () => {
   it('answers a question from the inbox; a second, different answer is a conflict', async () => {
     const agent = `cli-asker-${unique()}`;
