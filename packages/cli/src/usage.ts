@@ -6,13 +6,14 @@ export const ExitCode = {
   notFound: 3,
   conflict: 4,
   server: 5,
+  unauthorized: 6,
 } as const;
 
 export class UsageError extends Error {}
 
 export const USAGE = `usage: tether <command> [options]
 
-commands:
+server:
   serve    run the server
            --host HOST                  (default 127.0.0.1)
            --port PORT                  (default 4437; 0 picks a free port)
@@ -27,4 +28,34 @@ commands:
            --max-message-bytes N        (default 1048576)
            --turn-retries N             times a turn whose lease lapsed is queued again (default 0)
            --turn-sweep-interval-ms MS  how often lapsed leases and question timeouts are checked (default 1000)
+
+sessions (<ref> is a session id, ses_…, or its externalId):
+  sessions ls [--status S]... [--agent A] [--type T] [--tag T]... [--parent ID] [--limit N | --all]
+  sessions get <ref>
+  sessions create [--title T] [--agent A] [--model M] [--type T] [--tag T]... [--external-id X] [--parent ID]
+  sessions close <ref> [--reason TEXT]
+  sessions rm <ref>
+  sessions fork <ref> [--offset OFFSET] [--title T]
+  tail <ref> [--channel out|in] [--from OFFSET] [--no-follow]
+                                replays the channel, then follows it until the session closes
+  send <ref> <text> [--policy reject|enqueue|interrupt] [--idempotency-key K]
+  respond <ref> <interactionId> <answer> [--deny]
+                                approvals take yes/no, forms a JSON object, the rest text
+  inbox [--limit N | --all]     pending questions across sessions
+  search <query> [--agent A] [--tool T] [--status S] [--tag T]... [--type T]
+                 [--created-after ISO] [--created-before ISO] [--limit N]
+  import <file|dir> [--partial] JSONL transcripts (a directory: every .jsonl in it); progress on stderr
+  export <ref> [--format jsonl|json] [-o FILE]
+  keys create [--name N] [--role admin|runner|client]
+  keys ls
+  keys revoke <id>
+
+options of every command but serve:
+  --url URL        the server (or TETHER_URL; default http://127.0.0.1:4437)
+  --api-key KEY    the credential (or TETHER_API_KEY; else the admin key in <data-dir>/admin-key)
+  --data-dir DIR   where a local server keeps its data (default ./.tether)
+  --json           one JSON object per line instead of text for people
+
+exit codes: 0 ok, 1 other failure, 2 usage (or input the server rejected), 3 not found,
+            4 conflict, 5 server error or unreachable, 6 credential missing or refused
 `;

@@ -7,12 +7,17 @@ export interface HttpOptions {
   url: string;
   /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** A session token, sent the same way when no `apiKey` is given. */
+  token?: string;
   /** Another `fetch` (a proxy-aware one, a test double is never needed). Defaults to the global. */
   fetch?: FetchLike;
 }
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is (with its own `content-type` header), e.g. a JSONL upload. */
+  rawBody?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Statuses to hand back instead of throwing (e.g. 204 from a claim). */
@@ -27,12 +32,12 @@ export interface RequestOptions {
 /** A thin fetch wrapper: JSON in, typed errors out. It never retries; callers decide with `retrying`. */
 export class HttpClient {
   readonly baseUrl: string;
-  private readonly apiKey?: string;
+  private readonly credential?: string;
   private readonly fetchImpl: FetchLike;
 
   constructor(options: HttpOptions) {
     this.baseUrl = options.url.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
+    this.credential = options.apiKey ?? options.token;
     // Bound so a browser's fetch keeps its `this` (calling it unbound throws "Illegal invocation").
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
@@ -43,8 +48,8 @@ export class HttpClient {
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
-    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let body: string | undefined;
+    if (this.credential) headers.authorization = `Bearer ${this.credential}`;
+    let body: string | undefined = options.rawBody;
     if (options.body !== undefined) {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(options.body);

@@ -20,3 +20,19 @@ export {
   type InteractionRequest,
   type UsageRecord,
 } from './types.js';
+export { createClient, TetherClient, SessionsApi, KeysApi, InteractionsApi, type ClientOptions, type ImportOptions } from './client.js';
+export { SessionHandle, SessionInteractions } from './session-handle.js';
+export {
+  Channel,
+  entryOffsets,
+  type ChannelEntry,
+  type ChannelOptions,
+  type SubscribeOptions,
+  type ReadOptions,
+  type ReadResult,
+  type SendResult,
+} from './channel.js';
+export { watchSessions, type WatchEvent, type WatchOptions } from './session-watch.js';
+export { paginate, queryString } from './paging.js';
+export type * from './api-types.js';
+export type { Session, SessionStatus, SessionUsage, ChannelInfo } from '@tether/protocol';

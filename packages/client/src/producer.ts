@@ -12,6 +12,8 @@ export interface ProducerOptions {
   /** The first `Producer-Seq`; a new epoch starts at 0. */
   seq?: number;
   signal?: AbortSignal;
+  /** Gives up after this many attempts per append (default: never, until `signal` fires). */
+  attempts?: number;
   onRetry?: RetryOptions['onRetry'];
 }
 
@@ -63,14 +65,14 @@ export class IdempotentProducer {
   private async send(event: unknown): Promise<AppendResult> {
     if (this.fenced) throw this.fenced;
     const seq = this.nextSeq;
-    const { id, epoch, path, signal, onRetry } = this.options;
+    const { id, epoch, path, signal, attempts, onRetry } = this.options;
     const headers = {
       [Header.producerId]: id,
       [Header.producerEpoch]: String(epoch),
       [Header.producerSeq]: String(seq),
     };
     try {
-      const response = await retrying(() => this.http.request('POST', path, { body: event, headers, signal, timeoutMs: 30_000 }), { signal, onRetry });
+      const response = await retrying(() => this.http.request('POST', path, { body: event, headers, signal, timeoutMs: 30_000 }), { signal, attempts, onRetry });
       this.nextSeq = seq + 1;
       const offset = response.headers.get(Header.nextOffset) ?? undefined;
       return { seq, offset, duplicate: response.status === 204 };
