@@ -1,10 +1,9 @@
 /**
- * Folds a session's channel events into what the session page shows. Pure and
- * order-preserving: `out` decides the order of the transcript, and the user
- * message that started a turn (read from `in`, where it carries its `turnId`)
- * is placed just before that turn's `turn.started`. Events are applied once
- * each, in stream order, so replaying both channels from the start after a
- * reload rebuilds exactly the same transcript.
+ * Folds a session's channel events into what the session page shows. `out`
+ * decides the order of what the agent did; the user message that started a
+ * turn (read from `in`, where it carries its `turnId`) is placed before what
+ * that turn wrote. Events are applied once each, in stream order, so replaying
+ * both channels from the start after a reload rebuilds the same transcript.
  */
 
 export type ChannelEvent = { type: string } & Record<string, unknown>;
@@ -65,7 +64,7 @@ export interface TurnItem {
   kind: 'turn';
   key: string;
   turnId: string;
-  /** `started`, `completed`, `failed`, `interrupted` or `cancelled`. */
+  /** `completed`, `failed`, `interrupted` or `cancelled`. */
   event: string;
   detail: string | null;
 }
@@ -95,7 +94,6 @@ const str = (value: unknown): string | null => (typeof value === 'string' ? valu
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 export class Transcript {
-  readonly items: TranscriptItem[] = [];
   /** Sum of the `usage` events read so far. */
   readonly usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 };
   /** Bumped on every change, so a view can tell that it must re-render. */
@@ -103,12 +101,18 @@ export class Transcript {
   private readonly messages = new Map<string, MessageItem>();
   private readonly tools = new Map<string, ToolItem>();
   private readonly interactions = new Map<string, InteractionItem>();
-  /** User messages read from `in` whose turn has not started on `out`. */
-  private readonly waitingUsers = new Map<string, UserItem>();
-  /** Turns already started on `out` before their user message was read from `in`. */
-  private readonly startedTurns = new Set<string>();
+  /** Answers read from `in`, kept for questions `out` has not shown yet. */
+  private readonly responses = new Map<string, unknown>();
+  /**
+   * `out` in runs: a run is what one turn wrote, ended by its `turn.*` end
+   * event (which names the turn). Runs are in `out` order.
+   */
+  private readonly runs: { turnId: string | null; items: TranscriptItem[] }[] = [{ turnId: null, items: [] }];
+  /** User messages from `in`, in order. */
+  private readonly users: UserItem[] = [];
   private outCount = 0;
   private inCount = 0;
+  private cache: { version: number; items: TranscriptItem[] } | null = null;
 
   /** Applies events read from `out`, in stream order. */
   applyOut(events: ChannelEvent[]): void {
@@ -122,43 +126,65 @@ export class Transcript {
     if (events.length) this.version++;
   }
 
+  /**
+   * The transcript in order: each turn's user message, then what the turn
+   * wrote. A message is matched to the run its turn ended, and the run still
+   * going to the oldest message whose turn has not ended; messages matched to
+   * no run are still queued. This depends only on the events read, not on
+   * how reads of the two channels interleaved.
+   */
+  get items(): TranscriptItem[] {
+    if (this.cache?.version === this.version) return this.cache.items;
+    const ended = new Set(this.runs.map((run) => run.turnId).filter((id): id is string => id !== null));
+    const unmatched = this.users.filter((user) => user.turnId === null || !ended.has(user.turnId));
+    const byTurn = new Map(this.users.filter((user) => user.turnId !== null).map((user) => [user.turnId!, user]));
+    const items: TranscriptItem[] = [];
+    for (const run of this.runs) {
+      let user = run.turnId !== null ? byTurn.get(run.turnId) : undefined;
+      if (run.turnId === null && run.items.length) user = unmatched.shift();
+      if (user) {
+        user.queued = false;
+        items.push(user);
+      }
+      items.push(...run.items);
+    }
+    for (const user of unmatched) {
+      user.queued = true;
+      items.push(user);
+    }
+    this.cache = { version: this.version, items };
+    return items;
+  }
+
   /** Interactions still waiting for an answer, oldest first. */
   pendingInteractions(): InteractionItem[] {
     return this.items.filter((item): item is InteractionItem => item.kind === 'interaction' && item.status === 'pending');
   }
 
+  private push(item: TranscriptItem): void {
+    this.runs[this.runs.length - 1]!.items.push(item);
+  }
+
   private applyOutEvent(event: ChannelEvent): void {
     const key = `o${this.outCount++}`;
     switch (event.type) {
-      case 'turn.started': {
-        const turnId = str(event.turnId) ?? '';
-        const user = this.waitingUsers.get(turnId);
-        if (user) {
-          // Move the queued user message to where its turn starts.
-          this.waitingUsers.delete(turnId);
-          this.items.splice(this.items.indexOf(user), 1);
-          user.queued = false;
-          this.items.push(user);
-        } else {
-          this.startedTurns.add(turnId);
-        }
-        this.items.push({ kind: 'turn', key, turnId, event: 'started', detail: null });
-        return;
-      }
       case 'turn.completed':
       case 'turn.failed':
       case 'turn.interrupted':
       case 'turn.cancelled': {
         const error = event.error as { message?: unknown } | string | undefined;
         const detail = str(event.reason) ?? (typeof error === 'string' ? error : str(error?.message));
-        this.items.push({ kind: 'turn', key, turnId: str(event.turnId) ?? '', event: event.type.slice(5), detail });
+        const turnId = str(event.turnId) ?? '';
+        this.push({ kind: 'turn', key, turnId, event: event.type.slice(5), detail });
+        this.runs[this.runs.length - 1]!.turnId = turnId;
+        this.runs.push({ turnId: null, items: [] });
         return;
       }
       case 'message.started': {
         const messageId = str(event.messageId) ?? key;
         const item: MessageItem = { kind: 'message', key, messageId, role: str(event.role) ?? 'assistant', text: '', model: str(event.model), done: false };
         this.messages.set(messageId, item);
-        this.items.push(item);
+        this.push(item);
         return;
       }
       case 'message.delta': {
@@ -180,14 +206,14 @@ export class Transcript {
         const messageId = str(event.messageId) ?? key;
         const item: MessageItem = { kind: 'message', key, messageId, role: str(event.role) ?? 'assistant', text: contentText(event), model: str(event.model), done: true };
         this.messages.set(messageId, item);
-        this.items.push(item);
+        this.push(item);
         return;
       }
       case 'tool.call': {
         const toolCallId = str(event.toolCallId) ?? key;
         const item: ToolItem = { kind: 'tool', key, toolCallId, name: str(event.name) ?? 'tool', input: event.input, output: undefined, isError: false, durationMs: null, done: false };
         this.tools.set(toolCallId, item);
-        this.items.push(item);
+        this.push(item);
         return;
       }
       case 'tool.result': {
@@ -196,7 +222,7 @@ export class Transcript {
         if (!item) {
           item = { kind: 'tool', key, toolCallId, name: str(event.name) ?? 'tool', input: undefined, output: undefined, isError: false, durationMs: null, done: false };
           this.tools.set(toolCallId, item);
-          this.items.push(item);
+          this.push(item);
         }
         item.output = event.output;
         item.isError = event.isError === true;
@@ -218,10 +244,10 @@ export class Transcript {
           choices: Array.isArray(event.choices) ? event.choices : null,
           schema: event.schema && typeof event.schema === 'object' ? (event.schema as Record<string, unknown>) : null,
           status: 'pending',
-          response: undefined,
+          response: this.responses.get(interactionId),
         };
         this.interactions.set(interactionId, item);
-        this.items.push(item);
+        this.push(item);
         return;
       }
       case 'interaction.resolved': {
@@ -240,28 +266,14 @@ export class Transcript {
   private applyInEvent(event: ChannelEvent): void {
     const key = `i${this.inCount++}`;
     if (event.type === 'user.message') {
-      const turnId = str(event.turnId);
-      const item: UserItem = { kind: 'user', key, turnId, text: contentText(event), queued: false };
-      if (turnId !== null && this.startedTurns.has(turnId)) {
-        // `out` was read further than `in`: the turn already started, put its message before it.
-        this.startedTurns.delete(turnId);
-        this.items.splice(this.indexOfTurnStart(turnId), 0, item);
-      } else if (turnId !== null) {
-        item.queued = true;
-        this.waitingUsers.set(turnId, item);
-        this.items.push(item);
-      } else {
-        this.items.push(item);
-      }
+      this.users.push({ kind: 'user', key, turnId: str(event.turnId), text: contentText(event), queued: false });
     } else if (event.type === 'interaction.response') {
-      const item = this.interactions.get(str(event.interactionId) ?? '');
-      if (item && 'response' in event) item.response = event.response;
+      const interactionId = str(event.interactionId) ?? '';
+      if (!('response' in event)) return;
+      this.responses.set(interactionId, event.response);
+      const item = this.interactions.get(interactionId);
+      if (item) item.response = event.response;
     }
-  }
-
-  private indexOfTurnStart(turnId: string): number {
-    const index = this.items.findIndex((item) => item.kind === 'turn' && item.turnId === turnId && item.event === 'started');
-    return index === -1 ? this.items.length : index;
   }
 
   private messageFor(messageId: string, key: string, event: ChannelEvent): MessageItem {
@@ -270,7 +282,7 @@ export class Transcript {
       // A delta whose start was never read (e.g. a fork cut mid-message): start it here.
       item = { kind: 'message', key, messageId, role: str(event.role) ?? 'assistant', text: '', model: str(event.model), done: false };
       this.messages.set(messageId, item);
-      this.items.push(item);
+      this.push(item);
     }
     return item;
   }
@@ -281,6 +293,6 @@ export class Transcript {
     this.usage.outputTokens += usage.outputTokens;
     this.usage.cachedInputTokens += usage.cachedInputTokens;
     this.usage.costUsd += usage.costUsd;
-    this.items.push({ kind: 'usage', key, model: str(event.model), ...usage });
+    this.push({ kind: 'usage', key, model: str(event.model), ...usage });
   }
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { followChannel } from '@tether/client';
-import { api, ApiError, channelClient, formatCost, formatTime, type Session } from '../api.js';
+import { readChannel } from '../channel.js';
+import { api, ApiError, formatCost, formatTime, type Session } from '../api.js';
 import { navigate } from '../router.js';
 import { Transcript, type ChannelEvent, type InteractionItem, type TranscriptItem } from '../transcript.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -8,11 +8,7 @@ import { InteractionForm } from '../components/interaction-form.js';
 
 const OPEN = new Set(['idle', 'queued', 'running', 'waiting']);
 
-/**
- * Replays both channels from the start, then follows them live. The SDK's
- * reader hands over a batch only with the offset after it, so each event is
- * folded exactly once however the connection drops.
- */
+/** Replays both channels from the start, then follows them live, folding each event once. */
 function useTranscript(sessionId: string, onEvents: (events: ChannelEvent[]) => void) {
   const [transcript] = useState(() => new Transcript());
   const [, setVersion] = useState(0);
@@ -23,13 +19,12 @@ function useTranscript(sessionId: string, onEvents: (events: ChannelEvent[]) => 
 
   useEffect(() => {
     const stop = new AbortController();
-    const http = channelClient();
     const follow = async (channel: 'out' | 'in') => {
       try {
-        for await (const batch of followChannel<ChannelEvent>(http, { path: `/v1/stream/sessions/${sessionId}/${channel}`, offset: '-1', signal: stop.signal })) {
+        for await (const batch of readChannel(`/v1/stream/sessions/${sessionId}/${channel}`, stop.signal)) {
           if (channel === 'out') transcript.applyOut(batch.events);
           else transcript.applyIn(batch.events);
-          if (batch.upToDate || batch.closed) setCaughtUp((state) => (state[channel] ? state : { ...state, [channel]: true }));
+          if (batch.upToDate) setCaughtUp((state) => (state[channel] ? state : { ...state, [channel]: true }));
           setVersion(transcript.version);
           if (batch.events.length) notify.current(batch.events);
         }
@@ -97,7 +92,6 @@ function Item(props: { item: TranscriptItem; sessionId: string; open: boolean })
     case 'interaction':
       return <Question item={item} sessionId={props.sessionId} open={props.open} />;
     case 'turn':
-      if (item.event === 'started') return <div class="turn-mark" data-kind="turn" />;
       return (
         <div class={`turn-end ${item.event}`} data-kind="turn-end">
           turn {item.event}
@@ -224,7 +218,15 @@ export function SessionPage(props: { id: string }) {
   if (loadError) return <div class="page"><p class="error">{loadError}</p><a href="/sessions">Back to sessions</a></div>;
   if (!session) return <div class="page muted">Loading…</div>;
   const open = OPEN.has(session.status);
-  const usage = session.usage ?? transcript.usage;
+  // The session's projected usage and the sum of the usage events read so far describe the
+  // same total; whichever is further along is the live one.
+  const projected = session.usage ?? transcript.usage;
+  const usage = {
+    inputTokens: Math.max(projected.inputTokens, transcript.usage.inputTokens),
+    outputTokens: Math.max(projected.outputTokens, transcript.usage.outputTokens),
+    cachedInputTokens: Math.max(projected.cachedInputTokens, transcript.usage.cachedInputTokens),
+    costUsd: Math.max(projected.costUsd, transcript.usage.costUsd),
+  };
 
   return (
     <div class="page session-page">
