@@ -78,6 +78,8 @@ describe('the web console in Chromium', () => {
     // Usage recorded by the agent reaches the usage bar.
     await expect.poll(() => page.locator('[data-testid="usage"]').textContent(), { timeout: 30_000 }).toMatch(/[1-9]\d* output tokens/);
     expect(await page.locator('.question.pending').count()).toBe(0);
+    // The session's own status follows the turn on this page too.
+    await expect.poll(() => page.locator('.meta .badge').textContent(), { timeout: 30_000 }).toBe('idle');
     await harness.screenshot(page, 'session');
     await page.context().close();
   }, 120_000);

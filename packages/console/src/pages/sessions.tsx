@@ -11,6 +11,8 @@ interface Filters {
   type: string;
 }
 
+const MAX_ROWS = 200;
+
 const EMPTY: Filters = { status: '', agent: '', tag: '', type: '' };
 
 function filterParams(filters: Filters): URLSearchParams {
@@ -168,7 +170,9 @@ export function SessionsPage() {
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
   const { sessions, state } = useWatchedSessions(filters);
-  const rows = useMemo(() => [...sessions.values()].sort((a, b) => (a.id < b.id ? 1 : -1)), [sessions]);
+  const sorted = useMemo(() => [...sessions.values()].sort((a, b) => (a.id < b.id ? 1 : -1)), [sessions]);
+  // The monitor sends every matching session; the table shows the newest ones.
+  const rows = sorted.slice(0, MAX_ROWS);
 
   const apply = (next: Filters) => {
     setDraft(next);
@@ -256,6 +260,11 @@ export function SessionsPage() {
           ))}
         </tbody>
       </table>
+      {sorted.length > rows.length && (
+        <p class="muted more">
+          Showing the newest {rows.length} of {sorted.length} sessions; filters narrow the list.
+        </p>
+      )}
       {state === 'live' && rows.length === 0 && <p class="empty">No sessions{filterParams(filters).toString() ? ' match these filters' : ' yet'}. Create one to talk to an agent.</p>}
       {state === 'failed' && <p class="error">The monitor connection failed. Reload to try again.</p>}
     </div>
