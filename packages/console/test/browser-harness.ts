@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { consoleDir } from '@tether/console';
-import { runAgent } from '@tether/client';
+import { runAgent, type AgentHandler } from '@tether/client';
 import { echoAgent } from '@tether/example-echo-agent';
 import { startServer, type RunningServer } from '@tether/server';
 
@@ -21,6 +21,8 @@ export interface Harness {
   browser: Browser;
   /** Starts an echo agent serving `agent` sessions, pausing `delayMs` between words. */
   agent(agent: string, delayMs: number): void;
+  /** Starts a runner serving `agent` sessions with `handler`. */
+  runner(agent: string, handler: AgentHandler): void;
   page(): Promise<Page>;
   api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   screenshot(page: Page, name: string): Promise<void>;
@@ -59,7 +61,10 @@ export async function startHarness(): Promise<Harness> {
     pageErrors,
     api,
     agent(agent, delayMs) {
-      agents.push(runAgent({ url: server.url, agents: [agent], runnerId: `browser-test-${agent}`, handler: echoAgent({ delayMs }), signal: stopAgents.signal, waitMs: 5_000 }));
+      this.runner(agent, echoAgent({ delayMs }));
+    },
+    runner(agent, handler) {
+      agents.push(runAgent({ url: server.url, agents: [agent], runnerId: `browser-test-${agent}`, handler, signal: stopAgents.signal, waitMs: 5_000 }));
     },
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: server.url });

@@ -14,6 +14,24 @@ describe('the web console in Chromium', () => {
     harness.agent('echo', 40);
     // Slow enough that a reload lands in the middle of a reply on any machine.
     harness.agent('slow-echo', 200);
+    // Asks each other kind of question in turn, then says what it was told.
+    harness.runner('asker', async (ctx) => {
+      const name = await ctx.waitForInput('Your name?');
+      const approval = await ctx.approve('Deploy to production?').then(
+        () => 'approved',
+        () => 'denied',
+      );
+      const form = await ctx.ask({
+        kind: 'form',
+        prompt: 'Ticket details',
+        schema: {
+          type: 'object',
+          properties: { priority: { type: 'string', enum: ['low', 'high'] }, count: { type: 'integer' }, urgent: { type: 'boolean' } },
+          required: ['priority'],
+        },
+      });
+      await ctx.streamMessage([`name=${name} approval=${approval} form=${JSON.stringify(form)}`]);
+    });
   }, 120_000);
   afterAll(async () => {
     await harness?.stop();
@@ -81,6 +99,39 @@ describe('the web console in Chromium', () => {
     // The session's own status follows the turn on this page too.
     await expect.poll(() => page.locator('.meta .badge').textContent(), { timeout: 30_000 }).toBe('idle');
     await harness.screenshot(page, 'session');
+    await page.context().close();
+  }, 120_000);
+
+  it('answers text, approval and form questions, in the session and from the inbox', async () => {
+    const { session } = await harness.api('POST', '/v1/sessions', { agent: 'asker', title: 'Questions of every kind' });
+    await harness.api('POST', `/v1/sessions/${session.id}/messages`, { content: 'start' });
+    const page = await harness.page();
+    await page.goto(`/sessions/${session.id}`);
+
+    const input = page.locator('.question.pending input[name="answer"]');
+    await input.waitFor();
+    await input.fill('Ada');
+    await page.locator('.question.pending button[type="submit"]').click();
+
+    // The approval is denied from the inbox; the session page sees it settle.
+    const inbox = await harness.page();
+    await inbox.goto('/inbox');
+    const card = inbox.locator('.inbox .question', { hasText: 'Deploy to production?' });
+    await card.locator('button', { hasText: 'Deny' }).click();
+    await card.waitFor({ state: 'detached' });
+    await inbox.context().close();
+    await page.locator('.question[data-status="denied"]', { hasText: 'Deploy to production?' }).waitFor();
+
+    const form = page.locator('.question.pending .schema-form');
+    await form.waitFor();
+    await form.locator('select[name="priority"]').selectOption('high');
+    await form.locator('input[name="count"]').fill('3');
+    await form.locator('input[name="urgent"]').check();
+    await form.locator('button[type="submit"]').click();
+
+    await page.locator('.bubble.assistant', { hasText: 'name=Ada approval=denied form={"priority":"high","count":3,"urgent":true}' }).waitFor();
+    await page.locator('.turn-end.completed').waitFor();
+    expect(await page.locator('.question[data-status="resolved"]').count()).toBe(2);
     await page.context().close();
   }, 120_000);
 
