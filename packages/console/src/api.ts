@@ -20,6 +20,26 @@ export function setCredential(value: string | null): void {
   window.dispatchEvent(new Event('tether:credential'));
 }
 
+/**
+ * The session a session token is scoped to, read from its (unverified) JWT
+ * payload: only to decide which page to open; the server checks the token.
+ */
+export function tokenSession(credential: string): string | null {
+  const payload = credential.split('.')[1];
+  if (!payload) return null;
+  try {
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { scopes?: unknown; scope?: unknown };
+    const scopes = Array.isArray(json.scopes) ? json.scopes : typeof json.scope === 'string' ? json.scope.split(' ') : [];
+    for (const scope of scopes) {
+      const match = typeof scope === 'string' ? /^(?:read|write):sessions:(ses_[A-Za-z0-9]+)$/.exec(scope) : null;
+      if (match) return match[1]!;
+    }
+  } catch {
+    // Not a JWT: an API key.
+  }
+  return null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -41,7 +41,7 @@ function App() {
 
   if (auth === 'checking') return <div class="boot">Connecting…</div>;
   if (auth === 'needed' || path === '/sign-in') {
-    return <SignInPage rejected={auth === 'needed' && !!credential} onSignedIn={() => navigate(path === '/sign-in' ? '/sessions' : path, { replace: true })} />;
+    return <SignInPage rejected={auth === 'needed' && !!credential} onSignedIn={(session) => navigate(session ? `/sessions/${session}` : path === '/sign-in' ? '/sessions' : path, { replace: true })} />;
   }
 
   let page;

@@ -3,7 +3,7 @@
  * built console, the echo agent working for it in this process, and Debian's
  * Chromium driven by playwright-core.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,16 @@ export const ARTIFACTS = resolve(fileURLToPath(new URL('../../../test-artifacts/
 
 export interface Harness {
   server: RunningServer;
+  dataDir: string;
+  /** The admin key a server with auth wrote on first start; pages and API calls use it. */
+  adminKey: string | undefined;
   browser: Browser;
   /** Starts an echo agent serving `agent` sessions, pausing `delayMs` between words. */
   agent(agent: string, delayMs: number): void;
   /** Starts a runner serving `agent` sessions with `handler`. */
   runner(agent: string, handler: AgentHandler): void;
-  page(): Promise<Page>;
+  /** A page in a fresh browser context, signed in with the admin key when there is one (`signedIn: false` to start signed out). */
+  page(options?: { signedIn?: boolean }): Promise<Page>;
   api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   screenshot(page: Page, name: string): Promise<void>;
   /** Errors the pages threw: a test ends by expecting none. */
@@ -41,6 +45,8 @@ export async function startHarness(): Promise<Harness> {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  const keyFile = join(dataDir, 'admin-key');
+  const adminKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
   const stopAgents = new AbortController();
   const agents: Promise<void>[] = [];
   const pageErrors: string[] = [];
@@ -48,7 +54,10 @@ export async function startHarness(): Promise<Harness> {
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(server.url + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(adminKey ? { authorization: `Bearer ${adminKey}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
@@ -57,6 +66,8 @@ export async function startHarness(): Promise<Harness> {
 
   return {
     server,
+    dataDir,
+    adminKey,
     browser,
     pageErrors,
     api,
@@ -64,10 +75,13 @@ export async function startHarness(): Promise<Harness> {
       this.runner(agent, echoAgent({ delayMs }));
     },
     runner(agent, handler) {
-      agents.push(runAgent({ url: server.url, agents: [agent], runnerId: `browser-test-${agent}`, handler, signal: stopAgents.signal, waitMs: 5_000 }));
+      agents.push(runAgent({ url: server.url, agents: [agent], runnerId: `browser-test-${agent}`, apiKey: adminKey, handler, signal: stopAgents.signal, waitMs: 5_000 }));
     },
-    async page() {
+    async page(options = {}) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: server.url });
+      if (adminKey && options.signedIn !== false) {
+        await context.addInitScript((key) => localStorage.setItem('tether.credential', key), adminKey);
+      }
       const page = await context.newPage();
       page.setDefaultTimeout(30_000);
       page.on('pageerror', (error) => pageErrors.push(String(error)));

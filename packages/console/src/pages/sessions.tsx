@@ -24,7 +24,7 @@ function filterParams(filters: Filters): URLSearchParams {
 /** Every session matching the filters, kept live by the monitor (`/v1/sessions/watch`). */
 function useWatchedSessions(filters: Filters) {
   const [sessions, setSessions] = useState<Map<string, Session>>(new Map());
-  const [state, setState] = useState<'connecting' | 'live' | 'reconnecting' | 'failed'>('connecting');
+  const [state, setState] = useState<'connecting' | 'live' | 'reconnecting' | 'failed' | 'forbidden'>('connecting');
   useEffect(() => {
     setSessions(new Map());
     setState('connecting');
@@ -55,7 +55,14 @@ function useWatchedSessions(filters: Filters) {
     });
     source.addEventListener('session.deleted', (event) => queue((JSON.parse((event as MessageEvent).data) as { id: string }).id, null));
     source.addEventListener('ready', () => setState('live'));
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'failed' : 'reconnecting');
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return setState('reconnecting');
+      setState('failed');
+      // EventSource hides the status: ask once, so a refused credential leads to sign-in.
+      api('GET', '/v1/sessions?limit=1').catch((error) => {
+        if (error instanceof ApiError && error.status === 403) setState('forbidden');
+      });
+    };
     return () => source.close();
   }, [filters.status, filters.agent, filters.tag, filters.type]);
   return { sessions, state };
@@ -267,6 +274,7 @@ export function SessionsPage() {
       )}
       {state === 'live' && rows.length === 0 && <p class="empty">No sessions{filterParams(filters).toString() ? ' match these filters' : ' yet'}. Create one to talk to an agent.</p>}
       {state === 'failed' && <p class="error">The monitor connection failed. Reload to try again.</p>}
+      {state === 'forbidden' && <p class="notice">This key or token may not list sessions. Open a session by its link, or sign in with an API key.</p>}
     </div>
   );
 }

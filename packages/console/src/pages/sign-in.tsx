@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, getCredential, setCredential } from '../api.js';
+import { api, ApiError, getCredential, setCredential, tokenSession } from '../api.js';
 
-export function SignInPage(props: { rejected: boolean; onSignedIn: () => void }) {
+export function SignInPage(props: { rejected: boolean; onSignedIn: (sessionId: string | null) => void }) {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(props.rejected ? 'The stored key or token was refused. Sign in again.' : null);
   const [busy, setBusy] = useState(false);
@@ -14,11 +14,19 @@ export function SignInPage(props: { rejected: boolean; onSignedIn: () => void })
     setError(null);
     const previous = getCredential();
     localStorage.setItem('tether.credential', credential);
+    const session = tokenSession(credential);
     try {
-      await api('GET', '/v1/sessions?limit=1');
+      // A session token may read only its own session; an API key may list.
+      await api('GET', session ? `/v1/sessions/${session}` : '/v1/sessions?limit=1');
       setCredential(credential);
-      props.onSignedIn();
+      props.onSignedIn(session);
     } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 403) {
+        // Valid, but not allowed to list sessions: keep it for what it may do.
+        setCredential(credential);
+        props.onSignedIn(session);
+        return;
+      }
       if (previous) localStorage.setItem('tether.credential', previous);
       else localStorage.removeItem('tether.credential');
       setError(failure instanceof ApiError && failure.status === 401 ? 'That key or token was not accepted.' : String((failure as Error).message));
