@@ -165,6 +165,17 @@ describe('the web console in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('opens a session by its externalId', async () => {
+    const { session } = await harness.api('POST', '/v1/sessions', { agent: 'echo', externalId: 'order-77', title: 'By external id' });
+    await harness.api('POST', `/v1/sessions/${session.id}/messages`, { content: 'where is order 77' });
+    const page = await harness.page();
+    await page.goto('/sessions/order-77');
+    await page.locator('.turn-end.completed').waitFor();
+    expect(await page.locator('.bubble.assistant .text').allTextContents()).toEqual(await writtenMessages(harness, session.id));
+    expect(await page.locator('.bubble.user').count()).toBe(1);
+    await page.context().close();
+  }, 120_000);
+
   it('creates a session from the console and talks to the agent', async () => {
     const page = await openSessions();
     await page.getByRole('button', { name: 'New session' }).click();

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { readChannel } from '../channel.js';
 import { api, ApiError, formatCost, formatTime, type Session } from '../api.js';
 import { navigate } from '../router.js';
@@ -9,8 +9,9 @@ import { InteractionForm } from '../components/interaction-form.js';
 const OPEN = new Set(['idle', 'queued', 'running', 'waiting']);
 
 /** Replays both channels from the start, then follows them live, folding each event once. */
-function useTranscript(sessionId: string, onEvents: (events: ChannelEvent[]) => void) {
-  const [transcript] = useState(() => new Transcript());
+function useTranscript(sessionId: string | null, onEvents: (events: ChannelEvent[]) => void) {
+  // One transcript per session id: a new id (an externalId resolved to its session) starts afresh.
+  const transcript = useMemo(() => new Transcript(), [sessionId]);
   const [, setVersion] = useState(0);
   const [caughtUp, setCaughtUp] = useState({ out: false, in: false });
   const [error, setError] = useState<string | null>(null);
@@ -18,7 +19,9 @@ function useTranscript(sessionId: string, onEvents: (events: ChannelEvent[]) => 
   notify.current = onEvents;
 
   useEffect(() => {
+    if (!sessionId) return;
     const stop = new AbortController();
+    setCaughtUp({ out: false, in: false });
     const follow = async (channel: 'out' | 'in') => {
       try {
         for await (const batch of readChannel(`/v1/stream/sessions/${sessionId}/${channel}`, stop.signal)) {
@@ -35,7 +38,7 @@ function useTranscript(sessionId: string, onEvents: (events: ChannelEvent[]) => 
     void follow('out');
     void follow('in');
     return () => stop.abort();
-  }, [sessionId]);
+  }, [transcript]);
   return { transcript, caughtUp: caughtUp.out && caughtUp.in, error };
 }
 
@@ -195,8 +198,9 @@ export function SessionPage(props: { id: string }) {
     };
   }, [props.id]);
 
-  const id = session?.id ?? (props.id.startsWith('ses_') ? props.id : null);
-  const { transcript, caughtUp, error } = useTranscript(id ?? props.id, () => refresh.current());
+  // Channels are named by the session id; an externalId in the URL is resolved first.
+  const id = props.id.startsWith('ses_') ? props.id : (session?.id ?? null);
+  const { transcript, caughtUp, error } = useTranscript(id, () => refresh.current());
 
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);

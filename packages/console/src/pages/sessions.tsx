@@ -137,7 +137,7 @@ function SearchResults(props: { query: string; filters: Filters; onClear: () => 
     params.set('q', props.query);
     api<{ data: SearchHit[] }>('GET', `/v1/search?${params}`).then(
       (page) => live && setResult({ hits: page.data }),
-      (error) => live && setResult(error instanceof ApiError && error.status === 404 && error.code !== 'SESSION_NOT_FOUND' ? { unavailable: true } : { error: error.message }),
+      (error) => live && setResult(error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND' ? { unavailable: true } : { error: error.message }),
     );
     return () => {
       live = false;
