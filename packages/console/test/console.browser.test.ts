@@ -66,6 +66,21 @@ describe('the web console in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('filters by status, and a session leaves the filtered list live when its status changes', async () => {
+    const page = await openSessions();
+    await page.locator('select[name="status"]').selectOption('queued');
+    await page.locator('[data-testid="monitor-state"][data-state="live"]').waitFor();
+    const { session: waiting } = await harness.api('POST', '/v1/sessions', { agent: 'nobody-serves-this', title: 'Filtered in' });
+    const { session: idle } = await harness.api('POST', '/v1/sessions', { agent: 'nobody-serves-this', title: 'Filtered out' });
+    await harness.api('POST', `/v1/sessions/${waiting.id}/messages`, { content: 'wait here' });
+    const row = page.locator(`tr[data-session-id="${waiting.id}"]`);
+    await row.waitFor();
+    expect(await page.locator(`tr[data-session-id="${idle.id}"]`).count()).toBe(0);
+    await harness.api('POST', `/v1/sessions/${waiting.id}/close`, {});
+    await row.waitFor({ state: 'detached' });
+    await page.context().close();
+  }, 120_000);
+
   it('answers the echo agent’s choice with a click, and the reply continues', async () => {
     const { session } = await harness.api('POST', '/v1/sessions', { agent: 'echo', title: 'Pick a colour', tags: ['demo'] });
     const page = await harness.page();

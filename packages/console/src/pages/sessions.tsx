@@ -21,6 +21,16 @@ function filterParams(filters: Filters): URLSearchParams {
   return params;
 }
 
+/** Whether a session still matches the filters: the monitor sends a session once more as it stops matching. */
+function matches(session: Session, filters: Filters): boolean {
+  const want = (value: string) => value.trim();
+  if (want(filters.status) && session.status !== want(filters.status)) return false;
+  if (want(filters.agent) && session.agent !== want(filters.agent)) return false;
+  if (want(filters.type) && session.type !== want(filters.type)) return false;
+  if (want(filters.tag) && !session.tags.includes(want(filters.tag))) return false;
+  return true;
+}
+
 /** Every session matching the filters, kept live by the monitor (`/v1/sessions/watch`). */
 function useWatchedSessions(filters: Filters) {
   const [sessions, setSessions] = useState<Map<string, Session>>(new Map());
@@ -51,7 +61,7 @@ function useWatchedSessions(filters: Filters) {
     };
     source.addEventListener('session', (event) => {
       const session = JSON.parse((event as MessageEvent).data) as Session;
-      queue(session.id, session);
+      queue(session.id, matches(session, filters) ? session : null);
     });
     source.addEventListener('session.deleted', (event) => queue((JSON.parse((event as MessageEvent).data) as { id: string }).id, null));
     source.addEventListener('ready', () => setState('live'));

@@ -36,7 +36,7 @@ const CONTENT_TYPES: Record<string, string> = {
 const CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const tags = ['console'];
-const html = { 200: { description: 'the console (text/html)', type: 'string' } } as const;
+const html = { 200: { description: 'the console', content: { 'text/html': { schema: { type: 'string' } } } } } as const;
 
 /** A file name under assets/: plain segments only, so nothing can climb out of the directory. */
 const ASSET_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -76,7 +76,12 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
         tags,
         summary: "The console's built, content-hashed files",
         params: Type.Object({ '*': Type.String() }),
-        response: { 200: { description: 'the file', type: 'string' } },
+        response: {
+          200: {
+            description: 'the file, with its content type',
+            content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'application/octet-stream': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (request, reply) => {
