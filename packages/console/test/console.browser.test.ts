@@ -180,6 +180,33 @@ describe('the web console in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('interrupts a streaming reply, closes the session, and deletes it', async () => {
+    const { session } = await harness.api('POST', '/v1/sessions', { agent: 'slow-echo', title: 'Stop me' });
+    const page = await harness.page();
+    await page.goto(`/sessions/${session.id}`);
+    await page.locator('[data-testid="transcript"][data-caught-up="true"]').waitFor();
+    await page.locator('.composer textarea').fill(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '));
+    await page.locator('.composer button[type="submit"]').click();
+    await page.locator('.bubble.assistant[data-done="false"]').waitFor();
+    await page.getByRole('button', { name: 'Interrupt' }).click();
+    await page.locator('.turn-end.interrupted').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('.meta .badge').textContent(), { timeout: 30_000 }).toBe('idle');
+
+    await page.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => page.locator('.meta .badge').textContent(), { timeout: 30_000 }).toBe('closed');
+    await page.locator('.closed-note').waitFor();
+    expect(await page.locator('.composer').count()).toBe(0);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL('**/sessions');
+    await page.locator('[data-testid="monitor-state"][data-state="live"]').waitFor();
+    expect(await page.locator(`tr[data-session-id="${session.id}"]`).count()).toBe(0);
+    const response = await fetch(`${harness.server.url}/v1/sessions/${session.id}`, { headers: harness.adminKey ? { authorization: `Bearer ${harness.adminKey}` } : {} });
+    expect(response.status).toBe(404);
+    await page.context().close();
+  }, 120_000);
+
   it('opens a session by its externalId', async () => {
     const { session } = await harness.api('POST', '/v1/sessions', { agent: 'echo', externalId: 'order-77', title: 'By external id' });
     await harness.api('POST', `/v1/sessions/${session.id}/messages`, { content: 'where is order 77' });

@@ -32,7 +32,9 @@ function useTranscript(sessionId: string | null, onEvents: (events: ChannelEvent
           if (batch.events.length) notify.current(batch.events);
         }
       } catch (failure) {
-        if (!stop.signal.aborted) setError((failure as Error).message);
+        if (stop.signal.aborted) return;
+        const status = (failure as { status?: number }).status;
+        setError(status === 404 ? 'the session no longer exists (deleted)' : (failure as Error).message);
       }
     };
     void follow('out');

@@ -187,6 +187,12 @@ export function SessionsPage() {
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
   const { sessions, state } = useWatchedSessions(filters);
+  // "3 min ago" ages on screen: re-render twice a minute (nothing is fetched).
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 30_000);
+    return () => clearInterval(timer);
+  }, []);
   const sorted = useMemo(() => [...sessions.values()].sort((a, b) => (a.id < b.id ? 1 : -1)), [sessions]);
   // The monitor sends every matching session; the table shows the newest ones.
   const rows = sorted.slice(0, MAX_ROWS);
