@@ -163,6 +163,7 @@ describe('the web console in Chromium', () => {
     const streaming = page.locator('.bubble.assistant[data-done="false"]');
     await expect.poll(async () => ((await streaming.count()) ? (await streaming.first().textContent())!.split(' ').length : 0), { timeout: 30_000 }).toBeGreaterThanOrEqual(4);
     const before = (await streaming.first().textContent())!;
+    await harness.screenshot(page, 'session-streaming');
     expect(before.length).toBeLessThan(`You said: ${words}`.length);
 
     // ...and a reload in the middle of it replays, then follows, without repeating or losing a word.

@@ -9,6 +9,8 @@ import { sendError } from './errors.js';
  * Serves the built web console (packages/console) at `/`. The console's own
  * paths answer index.html (it routes in the browser); hashed files under
  * `/assets/` are cached for a year, index.html never without revalidating.
+ * These files are the same for everyone and hold no data: a browser loads
+ * them before anyone has signed in, so they must not require a credential.
  */
 export interface ConsoleOptions {
   /** The console's build directory, or null when it is not built. */
@@ -36,6 +38,7 @@ const CONTENT_TYPES: Record<string, string> = {
 const CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const tags = ['console'];
+
 const html = { 200: { description: 'the console', content: { 'text/html': { schema: { type: 'string' } } } } } as const;
 
 /** A file name under assets/: plain segments only, so nothing can climb out of the directory. */
