@@ -160,9 +160,10 @@ describe('the web console in Chromium', () => {
     await page.locator('.composer button[type="submit"]').click();
 
     // Streamed text appears while it is being written...
-    const streaming = page.locator('.bubble.assistant[data-done="false"]');
-    await expect.poll(async () => ((await streaming.count()) ? (await streaming.first().textContent())!.split(' ').length : 0), { timeout: 30_000 }).toBeGreaterThanOrEqual(4);
+    const streaming = page.locator('.bubble.assistant[data-done="false"] .text');
+    await expect.poll(async () => ((await streaming.count()) ? (await streaming.first().textContent())!.split(' ').length : 0), { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
     const before = (await streaming.first().textContent())!;
+    expect(before.startsWith('You said: word1 word2 word3 word4')).toBe(true);
     await harness.screenshot(page, 'session-streaming');
     expect(before.length).toBeLessThan(`You said: ${words}`.length);
 
