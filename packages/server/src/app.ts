@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { AppError } from './errors.js';
 import { sendError } from './http/errors.js';
+import { consoleDir } from '@tether/console';
+import { consoleRoutes } from './http/console-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -163,5 +165,6 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   await app.register(turnRoutes, { sessions, turns });
   await app.register(runnerRoutes, { sessions, turns, live });
   await app.register(interactionRoutes, { interactions });
+  await app.register(consoleRoutes, { dir: config.consoleDir === undefined ? consoleDir : config.consoleDir });
   return { app, live, streams, sessions, turns, routes };
 }

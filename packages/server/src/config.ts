@@ -38,6 +38,11 @@ export interface ServerConfig {
   maxClaimWaitMs: number;
   /** Waiting claimers re-check the queue this often even without a wake-up. */
   claimPollMs: number;
+  /**
+   * Directory of the built web console served at `/`; undefined means the
+   * build of the `@tether/console` package, null serves no console.
+   */
+  consoleDir?: string | null;
 }
 
 export const defaultConfig: ServerConfig = {

@@ -1,0 +1,7 @@
+export function StatusBadge(props: { status: string }) {
+  return (
+    <span class={`badge status-${props.status}`} data-status={props.status}>
+      {props.status}
+    </span>
+  );
+}
