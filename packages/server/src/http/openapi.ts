@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { access } from './access-rules.js';
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
@@ -25,5 +26,5 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       ],
     },
   });
-  app.get('/openapi.json', { schema: { tags: ['operations'], summary: 'This document' } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: access.public() }, schema: { tags: ['operations'], summary: 'This document' } }, async () => app.swagger());
 }

@@ -16,6 +16,7 @@ describe('/openapi.json', () => {
   });
 
   it('describes every registered route', async () => {
+    // Public: the API description needs no credential.
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),

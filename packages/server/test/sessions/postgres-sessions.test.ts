@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import { startServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 import { createScratchDatabase, requirePostgres } from '../support/postgres.js';
 import { describeSessionApi, type ServerUnderTest } from './session-api-suite.js';
 import { describeSessionWatch } from './session-watch-suite.js';
@@ -9,6 +10,7 @@ async function startPostgres(): Promise<ServerUnderTest> {
   const server = await startServer({ port: 0, postgresUrl: database.url, logLevel: 'silent' });
   return {
     url: server.url,
+    key: await adminKeyOf(server),
     stop: async () => {
       await server.stop();
       await database.drop();

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import { startServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 import { createScratchDatabase, requirePostgres } from '../support/postgres.js';
 import { describeSessionFiles } from './files-suite.js';
 import { TEST_LIMITS, type ServerUnderTest } from './harness.js';
@@ -10,6 +11,7 @@ async function startPostgres(): Promise<ServerUnderTest> {
   const server = await startServer({ port: 0, postgresUrl: database.url, logLevel: 'silent', ...TEST_LIMITS });
   return {
     url: server.url,
+    key: await adminKeyOf(server),
     store: server.store,
     stop: async () => {
       await server.stop();

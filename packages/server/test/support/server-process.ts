@@ -9,6 +9,8 @@ export const CLI_ENTRY = fileURLToPath(new URL('../../../cli/dist/main.js', impo
 
 export interface ServerProcess {
   url: string;
+  /** The admin key the server printed on its first start on an empty store, else null. */
+  adminKey: string | null;
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -26,10 +28,10 @@ export async function startServerProcess(args: string[], timeoutMs = 20_000): Pr
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /http:\/\/[^\s)]+/.exec(output);
+      const match = /listening on (http:\/\/[^\s)]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[0]);
+        resolve(match[1]!);
       }
     };
     child.stdout!.on('data', onData);
@@ -41,6 +43,7 @@ export async function startServerProcess(args: string[], timeoutMs = 20_000): Pr
   });
   return {
     url,
+    adminKey: /admin key \(shown once[^)]*\): (tk_\S+)/.exec(output)?.[1] ?? null,
     child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {
