@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { AppError } from './errors.js';
 import { sendError } from './http/errors.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { containsNul } from './services/nul-guard.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -61,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     routerOptions: { maxParamLength: config.maxPathLength * 3 },
     bodyLimit: config.maxMessageBytes,
     http: { maxHeaderSize: config.maxHeaderBytes },
+    clientErrorHandler,
     return503OnClosing: true,
     // Fastify answers a URL it cannot decode before any route or error handler
     // runs; give that answer our error shape too.
@@ -121,9 +124,15 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
-    return parseJson(request, body as string, done);
+    return parseJson(request, body as string, (error, parsed) => {
+      if (!error && containsNul(parsed)) return done(new AppError('BAD_REQUEST', 'JSON strings may not contain NUL (\\u0000)'), undefined);
+      return done(error, parsed);
+    });
   });
   app.addHook('preValidation', (request, _reply, done) => {
+    if (containsNul(request.params) || containsNul(request.query)) {
+      return done(new AppError('BAD_REQUEST', 'the URL may not contain NUL (%00)'));
+    }
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
     done();
   });

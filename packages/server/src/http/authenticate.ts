@@ -80,6 +80,8 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
 
   const sessionIdOfRef = async (projectId: string, ref: string): Promise<string | null> => {
     if (ref.startsWith('ses_')) return ref;
+    // Not a name any session can have, and not one every store can look up.
+    if (ref.includes('\u0000')) return null;
     const session = await options.sessions.getSession(projectId, { externalId: ref });
     return session?.id ?? null;
   };

@@ -6,6 +6,7 @@
  */
 import { validateEvent, type Channel } from '@tether/protocol';
 import { AppError } from '../errors.js';
+import { containsNul } from './nul-guard.js';
 import { effectiveStatus, isOpen } from '../storage/session-rules.js';
 import type { SessionStore } from '../storage/session-types.js';
 import type { AppendBody, AppendOutcome, AppendRequest } from '../storage/types.js';
@@ -57,7 +58,9 @@ export class SessionChannelPolicy implements StreamPolicy {
     if (!channel) return;
     if (request.body.kind === 'json') {
       request.body.messages.forEach((raw, index) => {
-        const problem = validateEvent(channel.channel, JSON.parse(raw.toString('utf8')));
+        const event = JSON.parse(raw.toString('utf8'));
+        if (containsNul(event)) throw new AppError('INVALID_EVENT', 'event strings may not contain NUL (\\u0000)', { index });
+        const problem = validateEvent(channel.channel, event);
         if (problem) throw new AppError('INVALID_EVENT', problem, { index });
       });
     }

@@ -176,6 +176,20 @@ export function describeAuth(name: string, start: () => Promise<AuthServers>): v
       expect((await send(url, 'POST', '/v1/runners/claim', keys.runner, json({ runnerId: 'm', agents: [agent], waitMs: 2_000 }))).status).toBe(200);
     });
 
+    it('refuses NUL characters in URLs, JSON bodies and channel events with a 400 on every store', async () => {
+      const world = await buildWorld(url, keys);
+      const code = async (res: Promise<{ status: number; text: string }>) => {
+        const { status, text } = await res;
+        return [status, JSON.parse(text).error.code];
+      };
+      expect(await code(send(url, 'GET', `/v1/sessions/${world.sessionId}%00/state`, keys.admin))).toEqual([400, 'BAD_REQUEST']);
+      expect(await code(send(url, 'GET', '/v1/sessions/ext%00', keys.admin))).toEqual([400, 'BAD_REQUEST']);
+      expect(await code(send(url, 'GET', `/v1/sessions/ext%00`, await world.token(['read'])))).toEqual([403, 'FORBIDDEN']);
+      expect(await code(send(url, 'GET', '/v1/sessions?agent=a%00', keys.admin))).toEqual([400, 'BAD_REQUEST']);
+      expect(await code(send(url, 'POST', '/v1/sessions', keys.admin, json({ title: 'a\u0000b' })))).toEqual([400, 'BAD_REQUEST']);
+      expect(await code(send(url, 'POST', `/v1/stream/sessions/${world.sessionId}/in`, keys.admin, json({ type: 'custom.x', note: '\u0000' })))).toEqual([400, 'INVALID_EVENT']);
+    });
+
     it('accepts tokens and keys on another server of the same store', async () => {
       const { session, token } = JSON.parse((await send(url, 'POST', '/v1/sessions', keys.client, json({}))).text);
       const sibling = await servers.sibling();

@@ -77,6 +77,7 @@ describe('limits', () => {
     expect([big.status, JSON.parse(big.text).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const head = await fetch(`${url}/v1/sessions`, { headers: { authorization: `Bearer ${key}`, 'x-padding': 'y'.repeat(20 * 1024) } });
     expect(head.status).toBe(431);
+    expect(((await head.json()) as { error: { code: string } }).error.code).toBe('HEADERS_TOO_LARGE');
   });
 
   it('answers CORS only for configured origins', async () => {
