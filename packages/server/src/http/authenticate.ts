@@ -159,6 +159,12 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       }
     }
     request.principal = principal;
+    // Without credentials every caller is the same principal: a per-key limit would be one limit for all.
+    if (options.disabled) {
+      if (rule.kind === 'keys') await checkKeys(request, rule, principal);
+      else if (!(await checkStream(request, reply, principal))) return reply;
+      return;
+    }
     const subject = subjectOf(principal);
     const wait = limiter.take(subject);
     if (wait > 0) {
