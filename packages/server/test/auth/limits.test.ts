@@ -116,6 +116,31 @@ describe('limits', () => {
   });
 });
 
+describe('/metrics', () => {
+  it('counts requests by route and status, appends, live readers and turns by status', async () => {
+    const { url, key } = await start();
+    const headers = { 'content-type': 'application/json' };
+    await send(url, 'PUT', '/v1/stream/m', key, { headers });
+    for (let i = 0; i < 3; i++) await send(url, 'POST', '/v1/stream/m', key, { body: `{"i":${i}}`, headers });
+    await send(url, 'GET', '/v1/sessions', null);
+    const { session } = JSON.parse((await send(url, 'POST', '/v1/sessions', key, { body: '{"agent":"m"}', headers })).text);
+    await send(url, 'POST', `/v1/sessions/${session.id}/messages`, key, { body: '{"content":"hi"}', headers });
+    const poll = fetch(`${url}/v1/stream/m?offset=now&live=long-poll`, { headers: { authorization: `Bearer ${key}` } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const metrics = await send(url, 'GET', '/metrics', key);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
+    const line = (pattern: string) => metrics.text.split('\n').find((l) => l.startsWith(pattern));
+    expect(line('tether_http_requests_total{method="POST",route="/v1/stream/*",status="204"}')).toMatch(/ 3$/);
+    expect(line('tether_http_requests_total{method="GET",route="/v1/sessions",status="401"}')).toMatch(/ 1$/);
+    expect(line('tether_http_request_duration_seconds_count{method="POST",route="/v1/stream/*"}')).toMatch(/ 3$/);
+    expect(line('tether_appends_total')).toBe('tether_appends_total 3');
+    expect(line('tether_live_readers')).toBe('tether_live_readers 1');
+    expect(line('tether_turns{status="queued"}')).toBe('tether_turns{status="queued"} 1');
+    await send(url, 'POST', '/v1/stream/m', key, { body: '{"wake":1}', headers });
+    await poll;
+  });
+});
+
 describe('access rules', () => {
   it('refuses to register a route that declares none', async () => {
     const store = new SqliteStore({ filename: ':memory:', durability: 'fsync' });
