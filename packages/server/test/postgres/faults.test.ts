@@ -5,6 +5,9 @@
  * STORE_UNAVAILABLE, failing /readyz), write nothing half-way and tell its
  * readers nothing false; once the link is back it must recover by itself.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -34,8 +37,8 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
     // Long enough that no reader times out during an outage: only the
     // notifier's reconnect can wake them.
     const live = { longPollTimeoutMs: 15_000, sseKeepAliveMs: 15_000, sseMaxDurationMs: 60_000, logLevel: 'silent' as const };
-    a = await startServer({ port: 0, postgresUrl: proxied.toString(), ...live });
-    b = await startServer({ port: 0, postgresUrl: database.url, ...live });
+    a = await startServer({ port: 0, postgresUrl: proxied.toString(), dataDir: mkdtempSync(join(tmpdir(), 'tether-pg-')), ...live });
+    b = await startServer({ port: 0, postgresUrl: database.url, dataDir: mkdtempSync(join(tmpdir(), 'tether-pg-')), ...live });
     // `a` started first on the empty database and made its admin key; both replicas accept it.
     auth = { authorization: `Bearer ${await adminKeyOf(a)}` };
     sql = postgres(database.url, { max: 1, onnotice: () => {} });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { runConformanceTests } from '@durable-streams/server-conformance-tests';
 import { startServer } from '../../src/server.js';
@@ -10,7 +13,7 @@ import { createScratchDatabase, requirePostgres } from '../support/postgres.js';
 // The peer's suite, unchanged, against the PostgreSQL store.
 if (await requirePostgres('Durable Streams conformance on PostgreSQL')) {
   const database = await createScratchDatabase();
-  const server = await startServer({ port: 0, postgresUrl: database.url, longPollTimeoutMs: 1000, logLevel: 'silent', insecureNoAuth: true, corsOrigins: ['*'] });
+  const server = await startServer({ port: 0, postgresUrl: database.url, dataDir: mkdtempSync(join(tmpdir(), 'tether-pg-')), longPollTimeoutMs: 1000, logLevel: 'silent', insecureNoAuth: true, corsOrigins: ['*'] });
 
   afterAll(async () => {
     await server.stop();
