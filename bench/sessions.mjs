@@ -20,7 +20,7 @@ const WATCH_SAMPLES = Number(process.env.BENCH_WATCH_SAMPLES ?? 300);
 const QUERIES = ['status=idle&tag=vip', 'status=running&tag=beta', 'tag=eu&tag=web', 'status=closed&agent=agent-3', 'status=waiting'];
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
-const serve = (args) => startServerProcess({ args: [CLI, 'serve', '--port', '0', '--log-level', 'warn', ...args] });
+const serve = (args) => startServerProcess({ args: [CLI, 'serve', '--port', '0', '--log-level', 'warn', '--insecure-no-auth', ...args] });
 
 async function pageThrough(url, query) {
   const times = [];

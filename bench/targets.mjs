@@ -12,10 +12,12 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TETHER_CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
 const REFERENCE_LAUNCHER = fileURLToPath(new URL('./reference-server.mjs', import.meta.url));
 
+// The benchmark clients send no credentials (the reference server has none), so tether runs
+// with auth off on loopback; the cost of checking a key is measured in bench/README.md.
 function tether(serveArgs, nodeArgs) {
   return startServerProcess({
     cwd: REPO_ROOT,
-    args: [...nodeArgs, TETHER_CLI, 'serve', '--port', '0', '--log-level', 'warn', ...serveArgs],
+    args: [...nodeArgs, TETHER_CLI, 'serve', '--port', '0', '--log-level', 'warn', '--insecure-no-auth', ...serveArgs],
   });
 }
 

@@ -170,7 +170,7 @@ async function claimThroughput(url) {
 
 async function runTarget(name, args) {
   const nodeArgs = process.env.BENCH_TETHER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const server = await startServerProcess({ args: [...nodeArgs, CLI, 'serve', '--port', '0', '--log-level', 'warn', ...args] });
+  const server = await startServerProcess({ args: [...nodeArgs, CLI, 'serve', '--port', '0', '--log-level', 'warn', '--insecure-no-auth', ...args] });
   try {
     log(`\n${name}`);
     const latency = await turnLatency(server.url);

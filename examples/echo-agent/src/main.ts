@@ -2,7 +2,11 @@
 /**
  * Runs the echo agent against a Tether server:
  *   node examples/echo-agent/dist/main.js --url http://127.0.0.1:4437 [--agent echo] [--delay-ms 80]
+ * The credential: --api-key, else TETHER_API_KEY, else the `admin-key` file the
+ * server wrote to its data directory on first start (--data-dir, default ./.tether).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAgent, type RunnerEvent } from '@tether/client';
 import { echoAgent } from './echo.js';
@@ -11,6 +15,7 @@ const { values } = parseArgs({
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:4437' },
     'api-key': { type: 'string' },
+    'data-dir': { type: 'string', default: './.tether' },
     agent: { type: 'string', multiple: true },
     'delay-ms': { type: 'string', default: '80' },
     'lease-ms': { type: 'string' },
@@ -31,13 +36,23 @@ function log(event: RunnerEvent): void {
   }
 }
 
+function apiKey(): string | undefined {
+  const given = values['api-key'] ?? process.env.TETHER_API_KEY;
+  if (given) return given;
+  try {
+    return readFileSync(join(values['data-dir']!, 'admin-key'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 
 process.stdout.write(`echo agent working for ${values.url}${values.agent ? ` (agents: ${values.agent.join(', ')})` : ''}\n`);
 runAgent({
   url: values.url!,
-  apiKey: values['api-key'] ?? process.env.TETHER_API_KEY,
+  apiKey: apiKey(),
   agents: values.agent,
   runnerId: `echo-agent-${process.pid}`,
   leaseMs: values['lease-ms'] ? Number(values['lease-ms']) : undefined,

@@ -14,6 +14,7 @@ import { HttpClient, followChannel, type ChannelEvent } from '@tether/client';
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 let server: RunningServer;
 let dataDir: string;
+const auth = () => ({ authorization: `Bearer ${server.createdAdminKey!}` });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tether-echo-'));
@@ -25,12 +26,13 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<any> {
-  const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(server.url + path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return res.json();
 }
 
 it('answers a message and a choice, then stops cleanly on SIGTERM', async () => {
-  const agent = spawn(process.execPath, [MAIN, '--url', server.url, '--agent', 'echo', '--delay-ms', '1'], {
+  // No --api-key: the agent finds the admin key the server wrote to its data directory.
+  const agent = spawn(process.execPath, [MAIN, '--url', server.url, '--data-dir', dataDir, '--agent', 'echo', '--delay-ms', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -42,7 +44,7 @@ it('answers a message and a choice, then stops cleanly on SIGTERM', async () => 
     const { turn } = await post(`/v1/sessions/${session.id}/messages`, { content: 'choose wisely' });
     const stop = new AbortController();
     const events: ChannelEvent[] = [];
-    const http = new HttpClient({ url: server.url });
+    const http = new HttpClient({ url: server.url, apiKey: server.createdAdminKey! });
     for await (const batch of followChannel<ChannelEvent>(http, { path: session.channels.out.url, offset: '-1', signal: stop.signal })) {
       events.push(...batch.events);
       const asked = batch.events.find((e) => e.type === 'interaction.requested');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultConfig, startServer, type ServerConfig } from '@tether/server';
+import { defaultConfig, isLoopback, startServer, type ServerConfig } from '@tether/server';
 import { UsageError } from './usage.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -28,14 +28,30 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
       'max-message-bytes': { type: 'string' },
       'turn-retries': { type: 'string' },
       'turn-sweep-interval-ms': { type: 'string' },
+      'insecure-no-auth': { type: 'boolean' },
+      'cors-origin': { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
+      'rate-limit-burst': { type: 'string' },
+      'max-live-readers-per-key': { type: 'string' },
     },
   });
   const durability = values.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'relaxed') throw new UsageError('--durability must be fsync or relaxed');
   const logLevel = values['log-level'] ?? env.TETHER_LOG_LEVEL ?? defaultConfig.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const host = values.host ?? defaultConfig.host;
+  const insecureNoAuth = values['insecure-no-auth'] === true;
+  if (insecureNoAuth && !isLoopback(host)) {
+    throw new UsageError(`--insecure-no-auth is only allowed with a loopback --host (127.0.0.1, ::1, localhost), not ${host}`);
+  }
+  const corsOrigins = values['cors-origin'] ?? (env.TETHER_CORS_ORIGINS ? env.TETHER_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : []);
   return {
-    host: values.host ?? defaultConfig.host,
+    host,
+    insecureNoAuth,
+    corsOrigins,
+    rateLimitPerSecond: integer('rate-limit', values['rate-limit'], defaultConfig.rateLimitPerSecond),
+    rateLimitBurst: integer('rate-limit-burst', values['rate-limit-burst'], defaultConfig.rateLimitBurst, 1),
+    maxLiveReadersPerKey: integer('max-live-readers-per-key', values['max-live-readers-per-key'], defaultConfig.maxLiveReadersPerKey, 1),
     port: integer('port', values.port, defaultConfig.port),
     dataDir: values['data-dir'] ?? defaultConfig.dataDir,
     postgresUrl: values.postgres ?? env.TETHER_POSTGRES_URL ?? null,
@@ -55,6 +71,13 @@ export async function serve(argv: string[]): Promise<void> {
   const server = await startServer(config);
   if (config.durability === 'relaxed') {
     process.stderr.write('warning: --durability relaxed: acknowledged appends are not fsynced and can be lost on power failure\n');
+  }
+  if (config.insecureNoAuth) {
+    process.stderr.write('WARNING: --insecure-no-auth: authentication is OFF; anyone who can reach this address is an admin\n');
+  }
+  if (server.createdAdminKey) {
+    // Shown this once; the data directory keeps a copy (mode 0600) for the local CLI.
+    process.stdout.write(`admin key (shown once, also written to ${server.config.dataDir}/admin-key): ${server.createdAdminKey}\n`);
   }
   process.stdout.write(`tether listening on ${server.url} (store: ${server.store.driver})\n`);
   const shutdown = (signal: string) => {

@@ -28,6 +28,12 @@ server:
            --max-message-bytes N        (default 1048576)
            --turn-retries N             times a turn whose lease lapsed is queued again (default 0)
            --turn-sweep-interval-ms MS  how often lapsed leases and question timeouts are checked (default 1000)
+           --cors-origin ORIGIN         a browser origin allowed to read responses; repeatable, * for any
+                                        (or TETHER_CORS_ORIGINS, comma-separated; default none)
+           --rate-limit N               requests per second per credential (default 1000; 0 = off)
+           --rate-limit-burst N         requests a credential may make at once (default 2000)
+           --max-live-readers-per-key N open long-poll/SSE/claim requests per credential (default 200)
+           --insecure-no-auth           turn authentication off (loopback --host only; says so loudly)
 
 sessions (<ref> is a session id, ses_…, or its externalId):
   sessions ls [--status S]... [--agent A] [--type T] [--tag T]... [--parent ID] [--limit N | --all]

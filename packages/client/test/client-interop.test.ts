@@ -12,9 +12,12 @@ let client: TetherClient;
 
 beforeAll(async () => {
   server = await startTestServer();
-  client = createClient({ url: server.url });
+  client = createClient({ url: server.url, apiKey: server.key });
 });
 afterAll(() => server?.stop());
+
+/** The stock client sends our API key as any header. */
+const auth = () => ({ authorization: `Bearer ${server.key}` });
 
 describe('interoperability with @durable-streams/client', () => {
   it('on a session channel: SDK writes, stock client reads; stock client writes, SDK reads live', async () => {
@@ -24,7 +27,7 @@ describe('interoperability with @durable-streams/client', () => {
 
     await handle.out.send({ type: 'message', role: 'assistant', text: 'from the sdk 1' });
     const second = await handle.out.send({ type: 'message', role: 'assistant', text: 'from the sdk 2' });
-    const read = await stream<{ text: string }>({ url, offset: '-1', live: false, json: true });
+    const read = await stream<{ text: string }>({ url, headers: auth(), offset: '-1', live: false, json: true });
     expect((await read.json()).map((e) => e.text)).toEqual(['from the sdk 1', 'from the sdk 2']);
     expect(read.offset).toBe(second.offset);
 
@@ -37,7 +40,7 @@ describe('interoperability with @durable-streams/client', () => {
         if (seen.length === 2) stop.abort();
       }
     })();
-    const writer = new DurableStream({ url, contentType: 'application/json' });
+    const writer = new DurableStream({ url, contentType: 'application/json', headers: auth() });
     await writer.append(JSON.stringify({ type: 'message', role: 'assistant', text: 'from stock 1' }));
     await writer.append(JSON.stringify({ type: 'message', role: 'assistant', text: 'from stock 2' }));
     await following;
@@ -49,7 +52,7 @@ describe('interoperability with @durable-streams/client', () => {
     // The stock client resumes from an offset the SDK handed out.
     const entries = (await handle.out.read()).entries;
     expect(entries.map((e) => e.event.text)).toEqual(['from the sdk 1', 'from the sdk 2', 'from stock 1', 'from stock 2']);
-    const resumed = await stream<{ text: string }>({ url, offset: entries[1]!.offset, live: false, json: true });
+    const resumed = await stream<{ text: string }>({ url, headers: auth(), offset: entries[1]!.offset, live: false, json: true });
     expect((await resumed.json()).map((e) => e.text)).toEqual(['from stock 1', 'from stock 2']);
   });
 
@@ -57,9 +60,9 @@ describe('interoperability with @durable-streams/client', () => {
     const path = `/v1/stream/interop/${unique()}`;
     const url = server.url + path;
     const channel = await client.createStream(path);
-    const stock = new DurableStream({ url, contentType: 'application/json' });
+    const stock = new DurableStream({ url, contentType: 'application/json', headers: auth() });
 
-    const live = await stream<{ n: number; by: string }>({ url, offset: '-1', live: 'sse', json: true });
+    const live = await stream<{ n: number; by: string }>({ url, headers: auth(), offset: '-1', live: 'sse', json: true });
     const stockSeen: string[] = [];
     const stockReading = (async () => {
       for await (const item of live.jsonStream()) stockSeen.push(`${item.by}${item.n}`);

@@ -3,7 +3,7 @@
  * on a fixed data directory and port is killed mid-subscription and started
  * again, while the SDK keeps sending and following both channels.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,9 @@ describe('subscriptions across a server crash and restart', () => {
     const port = await freePort();
     const args = ['--data-dir', dataDir, '--port', String(port)];
     server = await startServerProcess(args);
-    const client = createClient({ url: server.url, sendAttempts: 30 });
+    // The first start wrote the admin key to the data directory; the restart reuses it.
+    const apiKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
+    const client = createClient({ url: server.url, apiKey, sendAttempts: 30 });
     const { session } = await client.sessions.create({ title: 'crash test' });
     const handle = client.session(session.id);
     const total = 120;

@@ -12,7 +12,7 @@ let client: TetherClient;
 
 beforeAll(async () => {
   server = await startTestServer();
-  client = createClient({ url: server.url });
+  client = createClient({ url: server.url, apiKey: server.key });
 });
 afterAll(() => server?.stop());
 
@@ -180,6 +180,7 @@ describe('interactions', () => {
     const answers: string[] = [];
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         answers.push(await ctx.waitForChoice('Which colour?', ['red', 'blue']));

@@ -24,7 +24,7 @@ describe('lease loss', () => {
     server = await startTestServer({ turnSweepIntervalMs: 100 });
     const port = Number(new URL(server.url).port);
     proxy = await TcpProxy.start('127.0.0.1', port);
-    const client = api(server.url);
+    const client = api(server.url, server.key);
     const agent = `partitioned-${unique()}`;
     let started!: () => void;
     const working = new Promise<void>((resolve) => (started = resolve));
@@ -33,6 +33,7 @@ describe('lease loss', () => {
     const runner = startAgent({
       // The runner reaches the server only through the proxy; the test does not.
       url: `http://127.0.0.1:${proxy.port}`,
+      apiKey: server.key,
       agents: [agent],
       leaseMs: 1_200,
       handler: async (ctx: TurnContext) => {
@@ -46,7 +47,7 @@ describe('lease loss', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const turnId = (await client.send(session.id, 'long job')).body.turn.id;
       await working;
       await proxy.cut();
@@ -81,13 +82,14 @@ describe('a successor after a lapsed lease', () => {
     // One retry: the lapsed turn is queued again and another runner takes it.
     server = await startTestServer({ turnSweepIntervalMs: 100, turnRetries: 1 });
     proxy = await TcpProxy.start('127.0.0.1', Number(new URL(server.url).port));
-    const client = api(server.url);
+    const client = api(server.url, server.key);
     const agent = `succession-${unique()}`;
     let started!: () => void;
     const working = new Promise<void>((resolve) => (started = resolve));
     let emitError: unknown;
     const old = startAgent({
       url: `http://127.0.0.1:${proxy.port}`,
+      apiKey: server.key,
       agents: [agent],
       leaseMs: 1_000,
       handler: async (ctx) => {
@@ -106,12 +108,13 @@ describe('a successor after a lapsed lease', () => {
       },
     });
     const session = await client.createSession({ agent });
-    const out = watchOut(server.url, session);
+    const out = watchOut(server.url, server.key, session);
     const turnId = (await client.send(session.id, 'work')).body.turn.id;
     await working;
     await proxy.cut();
     const successor = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         await ctx.emit({ type: 'custom.by', runner: 'new' });
@@ -152,9 +155,11 @@ describe('server restart', () => {
     server = await startServerProcess(['--data-dir', dataDir]);
     const url = server.url;
     const port = new URL(url).port;
-    const client = api(url);
+    // Printed on the first start; the store keeps it across the restart.
+    const key = server.adminKey!;
+    const client = api(url, key);
     const agent = `restart-${unique()}`;
-    const runner = startAgent({ url, agents: [agent], leaseMs: 3_000, waitMs: 1_000, handler: echoAgent({ delayMs: 1 }) });
+    const runner = startAgent({ url, apiKey: key, agents: [agent], leaseMs: 3_000, waitMs: 1_000, handler: echoAgent({ delayMs: 1 }) });
     try {
       const session = await client.createSession({ agent });
       const first = (await client.send(session.id, 'before the restart')).body.turn.id;
@@ -172,7 +177,7 @@ describe('server restart', () => {
       const after = (await client.send(session.id, 'after the restart')).body.turn.id;
       expect(await runner.finished(after)).toMatchObject({ outcome: 'completed' });
 
-      const out = watchOut(url, session);
+      const out = watchOut(url, key, session);
       await out.waitFor((e) => e.type === 'turn.completed' && e.turnId === after);
       expect(out.events.find((e) => e.type === 'turn.interrupted')).toMatchObject({ turnId: waiting });
       await out.close();

@@ -5,24 +5,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoAgent } from '@tether/example-echo-agent';
 import { TetherError, runAgent, type TurnContext } from '../src/index.js';
-import { api, deltasOf, eventually, startAgent, startTestServer, unique, watchOut, type TestServer } from './support.js';
+import { api, authOf, deltasOf, eventually, startAgent, startTestServer, unique, watchOut, type TestServer } from './support.js';
 
 let server: TestServer;
 let client: ReturnType<typeof api>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  client = api(server.url);
+  client = api(server.url, server.key);
 });
 afterAll(() => server?.stop());
 
 describe('runAgent', () => {
   it('streams a turn end to end: messages, a tool call, usage, completion, read live over SSE', async () => {
     const agent = `echo-${unique()}`;
-    const runner = startAgent({ url: server.url, agents: [agent], handler: echoAgent({ delayMs: 5 }) });
+    const runner = startAgent({ url: server.url, apiKey: server.key, agents: [agent], handler: echoAgent({ delayMs: 5 }) });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const sent = await client.send(session.id, 'hello durable world');
       expect(sent.status).toBe(202);
       const turnId = sent.body.turn.id;
@@ -62,6 +62,7 @@ describe('runAgent', () => {
     // A long lease: heartbeats come every 10 s, so only the `in` channel can be this quick.
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       leaseMs: 30_000,
       handler: async (ctx: TurnContext) => {
@@ -78,7 +79,7 @@ describe('runAgent', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const turnId = (await client.send(session.id, 'take your time')).body.turn.id;
       await running;
       const requested = Date.now();
@@ -100,10 +101,10 @@ describe('runAgent', () => {
 
   it('waitForChoice: the session waits, the respond route answers, the turn goes on', async () => {
     const agent = `choose-${unique()}`;
-    const runner = startAgent({ url: server.url, agents: [agent], handler: echoAgent({ delayMs: 1 }) });
+    const runner = startAgent({ url: server.url, apiKey: server.key, agents: [agent], handler: echoAgent({ delayMs: 1 }) });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const turnId = (await client.send(session.id, 'please choose a colour')).body.turn.id;
       const asked = await out.waitFor((e) => e.type === 'interaction.requested');
       expect(asked).toMatchObject({ kind: 'choice', prompt: 'Pick one', choices: ['red', 'green', 'blue'] });
@@ -128,6 +129,7 @@ describe('runAgent', () => {
     const outcomes: unknown[] = [];
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         outcomes.push(await ctx.waitForInput('Your name?'));
@@ -136,7 +138,7 @@ describe('runAgent', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const turnId = (await client.send(session.id, 'go')).body.turn.id;
       const input = await out.waitFor((e) => e.type === 'interaction.requested' && e.kind === 'input');
       expect((await client.respond(session.id, input.interactionId as string, { response: 'Ada' })).status).toBe(200);
@@ -156,6 +158,7 @@ describe('runAgent', () => {
     let calls = 0;
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         calls++;
@@ -164,7 +167,7 @@ describe('runAgent', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const failed = (await client.send(session.id, 'boom')).body.turn.id;
       await out.waitFor((e) => e.type === 'turn.failed' && e.turnId === failed);
       expect(JSON.stringify(out.events.find((e) => e.type === 'turn.failed'))).toContain('the model caught fire');
@@ -183,6 +186,7 @@ describe('runAgent', () => {
     let reason: unknown;
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         kept = ctx;
@@ -191,7 +195,7 @@ describe('runAgent', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const turnId = (await client.send(session.id, 'hi')).body.turn.id;
       await out.waitFor((e) => e.type === 'interaction.requested');
       expect((await client.call('POST', `/v1/sessions/${session.id}/turns/${turnId}/cancel`)).status).toBe(200);
@@ -211,6 +215,7 @@ describe('runAgent', () => {
     const stopped: string[] = [];
     const runner = startAgent({
       url: server.url,
+      apiKey: server.key,
       agents: [agent],
       handler: async (ctx) => {
         if (ctx.text === 'first') {
@@ -225,7 +230,7 @@ describe('runAgent', () => {
     });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const first = (await client.send(session.id, 'first')).body.turn.id;
       await eventually(async () => (await client.getSession(session.id)).status === 'running', 5_000, 'status running');
       const second = (await client.send(session.id, 'second', { policy: 'interrupt' })).body.turn.id;
@@ -242,13 +247,13 @@ describe('runAgent', () => {
   it('runs a turn admitted by appending a user.message straight to in', async () => {
     const agent = `raw-${unique()}`;
     const texts: string[] = [];
-    const runner = startAgent({ url: server.url, agents: [agent], handler: (ctx) => void texts.push(ctx.text) });
+    const runner = startAgent({ url: server.url, apiKey: server.key, agents: [agent], handler: (ctx) => void texts.push(ctx.text) });
     try {
       const session = await client.createSession({ agent });
-      const out = watchOut(server.url, session);
+      const out = watchOut(server.url, server.key, session);
       const appended = await fetch(server.url + session.channels.in.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...authOf(server), 'content-type': 'application/json' },
         body: JSON.stringify({ type: 'user.message', text: 'typed by hand' }),
       });
       expect(appended.status).toBeLessThan(300);

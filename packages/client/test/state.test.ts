@@ -1,13 +1,13 @@
 /** getState / setState from a turn, against the real state routes (ETag / If-Match). */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, startAgent, startTestServer, unique, type TestServer } from './support.js';
+import { api, authOf, startAgent, startTestServer, unique, type TestServer } from './support.js';
 
 let server: TestServer;
 let client: ReturnType<typeof api>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  client = api(server.url);
+  client = api(server.url, server.key);
 });
 afterAll(() => server?.stop());
 
@@ -17,6 +17,7 @@ it('keeps a resume record across turns and refuses a write over a newer version'
   let conflict: unknown;
   const runner = startAgent({
     url: server.url,
+    apiKey: server.key,
     agents: [agent],
     handler: async (ctx) => {
       const state = await ctx.getState<{ turns: number }>();
@@ -25,7 +26,7 @@ it('keeps a resume record across turns and refuses a write over a newer version'
         // Someone else writes between our read and our write.
         const other = await fetch(`${server.url}/v1/sessions/${ctx.session.id}/state`, {
           method: 'PUT',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...authOf(server), 'content-type': 'application/json' },
           body: JSON.stringify({ turns: 100 }),
         });
         expect(other.status).toBe(200);
@@ -43,7 +44,7 @@ it('keeps a resume record across turns and refuses a write over a newer version'
     }
     expect(seen).toEqual([null, { turns: 1 }, { turns: 2 }]);
     expect(conflict).toMatchObject({ name: 'TetherError', code: 'PRECONDITION_FAILED', status: 412 });
-    const stored = await fetch(`${server.url}/v1/sessions/${session.id}/state`);
+    const stored = await fetch(`${server.url}/v1/sessions/${session.id}/state`, { headers: authOf(server) });
     expect(await stored.json()).toEqual({ turns: 100 });
   } finally {
     await runner.stop();

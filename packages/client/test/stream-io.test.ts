@@ -12,6 +12,7 @@ import { HttpClient, IdempotentProducer, TetherError, followChannel, type FetchL
 let server: RunningServer;
 let dataDir: string;
 const unique = () => Math.random().toString(36).slice(2, 10);
+const auth = () => ({ authorization: `Bearer ${server.createdAdminKey!}` });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tether-client-io-'));
@@ -25,13 +26,13 @@ afterAll(async () => {
 
 async function createStream(): Promise<string> {
   const path = `/v1/stream/client-test/${unique()}`;
-  const res = await fetch(server.url + path, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+  const res = await fetch(server.url + path, { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' } });
   expect(res.status).toBe(201);
   return path;
 }
 
 async function readAll(path: string): Promise<unknown[]> {
-  const res = await fetch(`${server.url}${path}?offset=-1`);
+  const res = await fetch(`${server.url}${path}?offset=-1`, { headers: auth() });
   return (await res.json()) as unknown[];
 }
 
@@ -44,7 +45,7 @@ describe('IdempotentProducer', () => {
       seen.push({ id: headers.get('producer-id'), epoch: headers.get('producer-epoch'), seq: headers.get('producer-seq') });
       return fetch(input, init);
     };
-    const producer = new IdempotentProducer(new HttpClient({ url: server.url, fetch: recording }), { path, id: 'runner-a', epoch: 3 });
+    const producer = new IdempotentProducer(new HttpClient({ url: server.url, apiKey: server.createdAdminKey!, fetch: recording }), { path, id: 'runner-a', epoch: 3 });
     // Not awaited one by one: the producer itself must keep them in order.
     const results = await Promise.all([0, 1, 2, 3, 4].map((n) => producer.append({ type: 'custom.n', n })));
     expect(results.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
@@ -65,7 +66,7 @@ describe('IdempotentProducer', () => {
       }
       return response;
     };
-    const producer = new IdempotentProducer(new HttpClient({ url: server.url, fetch: lossy }), { path, id: 'p', epoch: 0 });
+    const producer = new IdempotentProducer(new HttpClient({ url: server.url, apiKey: server.createdAdminKey!, fetch: lossy }), { path, id: 'p', epoch: 0 });
     const first = await producer.append({ type: 'custom.once' });
     expect(first).toMatchObject({ seq: 0, duplicate: true });
     const second = await producer.append({ type: 'custom.twice' });
@@ -75,7 +76,7 @@ describe('IdempotentProducer', () => {
 
   it('spends no seq on a rejected event', async () => {
     const path = await createStream();
-    const producer = new IdempotentProducer(new HttpClient({ url: server.url }), { path, id: 'p', epoch: 0 });
+    const producer = new IdempotentProducer(new HttpClient({ url: server.url, apiKey: server.createdAdminKey! }), { path, id: 'p', epoch: 0 });
     await expect(producer.append([])).rejects.toMatchObject({ status: 400 });
     expect(producer.seq).toBe(0);
     expect(await producer.append({ type: 'custom.ok' })).toMatchObject({ seq: 0 });
@@ -83,7 +84,7 @@ describe('IdempotentProducer', () => {
 
   it('is fenced by a newer epoch: 403, and every later append fails the same way', async () => {
     const path = await createStream();
-    const http = new HttpClient({ url: server.url });
+    const http = new HttpClient({ url: server.url, apiKey: server.createdAdminKey! });
     const old = new IdempotentProducer(http, { path, id: 'shared', epoch: 1 });
     await old.append({ type: 'custom.old' });
     const successor = new IdempotentProducer(http, { path, id: 'shared', epoch: 2 });
@@ -100,7 +101,7 @@ describe('IdempotentProducer', () => {
 describe('followChannel', () => {
   it('reads live across the server ending SSE responses, resuming without loss or repeats', async () => {
     const path = await createStream();
-    const http = new HttpClient({ url: server.url });
+    const http = new HttpClient({ url: server.url, apiKey: server.createdAdminKey! });
     const stop = new AbortController();
     let reconnects = 0;
     const received: unknown[] = [];
@@ -112,7 +113,7 @@ describe('followChannel', () => {
       }
     })();
     for (let i = 0; i < 12; i++) {
-      await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+      await fetch(server.url + path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
       await new Promise((resolve) => setTimeout(resolve, 70));
     }
     await reading;
@@ -125,7 +126,7 @@ describe('followChannel', () => {
     const post = (body: unknown, close = false) =>
       fetch(server.url + path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(close ? { 'stream-closed': 'true' } : {}) },
+        headers: { ...auth(), 'content-type': 'application/json', ...(close ? { 'stream-closed': 'true' } : {}) },
         body: JSON.stringify(body),
       });
     const first = await post({ n: 1 });
@@ -133,7 +134,7 @@ describe('followChannel', () => {
     await post({ n: 2 });
     await post({ n: 3 }, true);
     const batches = [];
-    for await (const batch of followChannel(new HttpClient({ url: server.url }), { path, offset: after })) batches.push(batch);
+    for await (const batch of followChannel(new HttpClient({ url: server.url, apiKey: server.createdAdminKey! }), { path, offset: after })) batches.push(batch);
     expect(batches.flatMap((b) => b.events)).toEqual([{ n: 2 }, { n: 3 }]);
     expect(batches.at(-1)).toMatchObject({ closed: true, upToDate: true });
   });
@@ -145,7 +146,7 @@ describe('followChannel', () => {
     const got: unknown[] = [];
     const reading = (async () => {
       // Tether's keep-alives come every 15 s: 100 ms of silence (the server here ends responses after 300 ms) looks like a dead connection.
-      for await (const batch of followChannel(new HttpClient({ url: server.url }), {
+      for await (const batch of followChannel(new HttpClient({ url: server.url, apiKey: server.createdAdminKey! }), {
         path,
         offset: 'now',
         signal: stop.signal,
@@ -157,14 +158,14 @@ describe('followChannel', () => {
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 700));
-    await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"late":true}' });
+    await fetch(server.url + path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"late":true}' });
     await reading;
     expect(reasons).toContain('SSE connection went silent');
     expect(got).toEqual([{ late: true }]);
   });
 
   it('throws a typed error for a stream that does not exist', async () => {
-    const reading = followChannel(new HttpClient({ url: server.url }), { path: '/v1/stream/client-test/missing' }).next();
+    const reading = followChannel(new HttpClient({ url: server.url, apiKey: server.createdAdminKey! }), { path: '/v1/stream/client-test/missing' }).next();
     await expect(reading).rejects.toMatchObject({ name: 'TetherError', code: 'STREAM_NOT_FOUND', status: 404 });
   });
 });

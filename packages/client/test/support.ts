@@ -11,14 +11,19 @@ export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export interface TestServer {
   url: string;
+  /** The admin key the server made on its first start; the harness clients send it. */
+  key: string;
   stop(): Promise<void>;
 }
 
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tether-client-'));
   const server = await startServer({ port: 0, dataDir, logLevel: 'silent', ...overrides });
+  // Printed once on the first start on an empty data directory, as `tether serve` does.
+  const key = server.createdAdminKey!;
   return {
     url: server.url,
+    key,
     stop: async () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -37,12 +42,12 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
   }
 }
 
-export function api(url: string) {
-  const http = new HttpClient({ url });
+export function api(url: string, key: string) {
+  const http = new HttpClient({ url, apiKey: key });
   const call = async <T = any>(method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? { authorization: `Bearer ${key}` } : { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -67,11 +72,11 @@ export function api(url: string) {
 }
 
 /** Reads a session's `out` live from the start, for as long as the test runs. */
-export function watchOut(url: string, session: Session) {
+export function watchOut(url: string, key: string, session: Session) {
   const events: ChannelEvent[] = [];
   const stop = new AbortController();
   const done = (async () => {
-    const http = new HttpClient({ url });
+    const http = new HttpClient({ url, apiKey: key });
     for await (const batch of followChannel<ChannelEvent>(http, { path: session.channels.out.url, offset: '-1', signal: stop.signal })) {
       events.push(...batch.events);
     }
@@ -116,3 +121,6 @@ export function startAgent(options: RunAgentOptions) {
 
 export const deltasOf = (events: ChannelEvent[], messageId: string) =>
   events.filter((e) => e.type === 'message.delta' && e.messageId === messageId).map((e) => e.text as string);
+
+/** The header that carries a test server's admin key, for requests made with plain `fetch`. */
+export const authOf = (server: { key: string }) => ({ authorization: `Bearer ${server.key}` });

@@ -5,9 +5,15 @@ import { AppError } from './errors.js';
 import { sendError } from './http/errors.js';
 import { consoleDir } from '@tether/console';
 import { consoleRoutes } from './http/console-routes.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { containsNul } from './services/nul-guard.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
+import { registerAuthentication } from './http/authenticate.js';
+import { authRoutes } from './http/auth-routes.js';
+import { Metrics, metricsRoutes, registerMetrics } from './http/metrics.js';
+import { AuthService } from './services/auth-service.js';
 import { registerOpenApi } from './http/openapi.js';
 import { fileRoutes } from './http/file-routes.js';
 import { sessionRoutes } from './http/session-routes.js';
@@ -42,6 +48,9 @@ export interface TetherApp {
   sessions: SessionService;
   /** Turns and runners; the server's sweeper runs its lease checks. */
   turns: TurnService;
+  /** API keys, session tokens and projects. */
+  auth: AuthService;
+  metrics: Metrics;
   /** Every route registered, as `METHOD url`; tests hold OpenAPI and auth rules against it. */
   routes: { method: string; url: string }[];
 }
@@ -55,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: config.maxPathLength * 3 },
     bodyLimit: config.maxMessageBytes,
+    http: { maxHeaderSize: config.maxHeaderBytes },
+    clientErrorHandler,
     return503OnClosing: true,
     // Fastify answers a URL it cannot decode before any route or error handler
     // runs; give that answer our error shape too.
@@ -92,15 +103,38 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   });
   const streams = new StreamService({ store, notifier, clock, policy });
 
-  registerSecurityHeaders(app);
+  const auth = new AuthService({
+    store: store.auth,
+    clock,
+    defaultTokenTtlSeconds: config.sessionTokenTtlSeconds,
+    maxTokenTtlSeconds: config.maxSessionTokenTtlSeconds,
+  });
+  const metrics = new Metrics();
+  registerMetrics(app, metrics);
+  registerSecurityHeaders(app, config.corsOrigins);
+  registerAuthentication(app, {
+    auth,
+    sessions: store.sessions,
+    disabled: config.insecureNoAuth,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
+    maxLiveReadersPerKey: config.maxLiveReadersPerKey,
+    maxPathLength: config.maxPathLength,
+  });
   // An empty JSON body means "no fields": routes with optional bodies (close, fork)
   // accept a bare POST. Prototype-poisoning keys are rejected as Fastify does by default.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
-    return parseJson(request, body as string, done);
+    return parseJson(request, body as string, (error, parsed) => {
+      if (!error && containsNul(parsed)) return done(new AppError('BAD_REQUEST', 'JSON strings may not contain NUL (\\u0000)'), undefined);
+      return done(error, parsed);
+    });
   });
   app.addHook('preValidation', (request, _reply, done) => {
+    if (containsNul(request.params) || containsNul(request.query)) {
+      return done(new AppError('BAD_REQUEST', 'the URL may not contain NUL (%00)'));
+    }
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
     done();
   });
@@ -145,8 +179,11 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
       sseKeepAliveMs: config.sseKeepAliveMs,
       sseMaxDurationMs: config.sseMaxDurationMs,
     },
+    onAppend: () => metrics.appends++,
   });
-  await app.register(sessionRoutes, { sessions });
+  await app.register(sessionRoutes, { sessions, auth });
+  await app.register(authRoutes, { auth, sessions });
+  await app.register(metricsRoutes, { metrics, live, turns: store.turns });
   const sessionData = new SessionDataService({
     sessions,
     data: store.sessionData,
@@ -166,5 +203,5 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   await app.register(runnerRoutes, { sessions, turns, live });
   await app.register(interactionRoutes, { interactions });
   await app.register(consoleRoutes, { dir: config.consoleDir === undefined ? consoleDir : config.consoleDir });
-  return { app, live, streams, sessions, turns, routes };
+  return { app, live, streams, sessions, turns, auth, metrics, routes };
 }

@@ -43,6 +43,22 @@ export interface ServerConfig {
    * build of the `@tether/console` package, null serves no console.
    */
   consoleDir?: string | null;
+  /** `--insecure-no-auth`: no credentials; every request is an admin of the default project. Loopback binds only. */
+  insecureNoAuth: boolean;
+  /** Browser origins allowed to read responses (CORS); `*` for any. Empty: none. */
+  corsOrigins: string[];
+  /** Requests per second each credential may make (token bucket); 0 turns the limit off. */
+  rateLimitPerSecond: number;
+  /** Requests a credential may make at once before the per-second rate applies. */
+  rateLimitBurst: number;
+  /** Open long-poll, SSE and claim requests per credential. */
+  maxLiveReadersPerKey: number;
+  /** Largest request head (request line and headers) in bytes; larger gets 431. */
+  maxHeaderBytes: number;
+  /** Lifetime of the token a session create returns, and the default for minted ones. */
+  sessionTokenTtlSeconds: number;
+  /** Longest lifetime a minted session token may ask for. */
+  maxSessionTokenTtlSeconds: number;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -71,7 +87,20 @@ export const defaultConfig: ServerConfig = {
   turnRetries: 0,
   maxClaimWaitMs: 60_000,
   claimPollMs: 1_000,
+  insecureNoAuth: false,
+  corsOrigins: [],
+  rateLimitPerSecond: 1_000,
+  rateLimitBurst: 2_000,
+  maxLiveReadersPerKey: 200,
+  maxHeaderBytes: 16 * 1024,
+  sessionTokenTtlSeconds: 24 * 3600,
+  maxSessionTokenTtlSeconds: 30 * 24 * 3600,
 };
+
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 export function resolveConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   return { ...defaultConfig, ...overrides };

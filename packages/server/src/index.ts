@@ -1,5 +1,8 @@
 export { buildApp, type AppDeps, type TetherApp } from './app.js';
-export { defaultConfig, resolveConfig, type ServerConfig } from './config.js';
+export { defaultConfig, isLoopback, resolveConfig, type ServerConfig } from './config.js';
+export { AuthService, type Principal } from './services/auth-service.js';
+export { DEFAULT_PROJECT } from './services/projects.js';
+export type * from './storage/auth-types.js';
 export { startServer, createLogger, type RunningServer } from './server.js';
 export { createStorage, type Storage } from './storage/factory.js';
 export { SqliteStore } from './storage/sqlite/sqlite-store.js';

@@ -1,6 +1,8 @@
 import pino, { type Logger } from 'pino';
 import { buildApp, type TetherApp } from './app.js';
-import { resolveConfig, type ServerConfig } from './config.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isLoopback, resolveConfig, type ServerConfig } from './config.js';
 import { systemClock } from './services/clock.js';
 import { createStorage } from './storage/factory.js';
 import type { Store } from './storage/types.js';
@@ -11,6 +13,8 @@ export interface RunningServer {
   tether: TetherApp;
   store: Store;
   logger: Logger;
+  /** The admin key this start created (first start on an empty store), else null. Printed once. */
+  createdAdminKey: string | null;
   /** Drains live readers and in-flight requests, then closes the store. */
   stop(): Promise<void>;
 }
@@ -22,12 +26,27 @@ export function createLogger(level: ServerConfig['logLevel']): Logger {
 
 export async function startServer(overrides: Partial<ServerConfig> = {}, logger?: Logger): Promise<RunningServer> {
   const config = resolveConfig(overrides);
+  if (config.insecureNoAuth && !isLoopback(config.host)) {
+    throw new Error(`--insecure-no-auth is only allowed on a loopback address, not ${config.host}`);
+  }
   const log = logger ?? createLogger(config.logLevel);
   const { store, notifier } = await createStorage(config, log);
   const tether = await buildApp({ config, store, notifier, logger: log, clock: systemClock });
   if (store.driver === 'sqlite') {
     // One process owns an embedded store: turns it left running died with it.
     while ((await tether.turns.sweep(true)) > 0);
+  }
+  let createdAdminKey: string | null = null;
+  if (config.insecureNoAuth) {
+    log.warn('AUTHENTICATION IS OFF (--insecure-no-auth): anyone who can reach this address is an admin');
+  } else {
+    const created = await tether.auth.createFirstAdminKey();
+    if (created) {
+      createdAdminKey = created.key;
+      // For the local CLI: only this user may read it. Written before the key is announced.
+      await mkdir(config.dataDir, { recursive: true });
+      await writeFile(join(config.dataDir, 'admin-key'), `${created.key}\n`, { mode: 0o600 });
+    }
   }
   if (config.durability === 'relaxed') {
     log.warn('durability is relaxed: appends are acknowledged before they are fsynced and may be lost on power failure');
@@ -88,5 +107,5 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
     })();
     return stopping;
   };
-  return { url, config, tether, store, logger: log, stop };
+  return { url, config, tether, store, logger: log, createdAdminKey, stop };
 }

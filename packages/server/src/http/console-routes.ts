@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { access } from './access-rules.js';
 import { sendError } from './errors.js';
 
 /**
@@ -69,12 +70,13 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   };
 
   for (const url of CONSOLE_PAGES) {
-    app.get(url, { schema: { tags, summary: 'The web console (answers its index.html)', response: html } }, async (_request, reply) => sendIndex(reply));
+    app.get(url, { config: { access: access.public() }, schema: { tags, summary: 'The web console (answers its index.html)', response: html } }, async (_request, reply) => sendIndex(reply));
   }
 
   app.get<{ Params: { '*': string } }>(
     '/assets/*',
     {
+      config: { access: access.public() },
       schema: {
         tags,
         summary: "The console's built, content-hashed files",

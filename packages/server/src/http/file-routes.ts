@@ -9,7 +9,6 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { decodeFilePath } from '../services/file-paths.js';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import type { SessionDataService } from '../services/session-data-service.js';
 import { fileView } from '../services/session-data-service.js';
 import { preconditionsHold } from '../storage/session-data-rules.js';
@@ -18,6 +17,8 @@ import { FilePage, FileParams, FileWritten, ListFilesQuery } from './schemas/ses
 import { SessionRefParams } from './schemas/session-schemas.js';
 import { bodyLimitErrors } from './session-data-errors.js';
 import { readPreconditions } from './preconditions.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 type FileRoute = { Params: Static<typeof FileParams> };
 const tags = ['sessions'];
@@ -50,8 +51,7 @@ function contentTypeOf(request: FastifyRequest): string {
 export async function fileRoutes(app: FastifyInstance, options: { data: SessionDataService }): Promise<void> {
   const { data } = options;
   const { maxFileBytes } = data.limits;
-  const project = DEFAULT_PROJECT;
-
+  
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
@@ -62,6 +62,7 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
     {
       bodyLimit: maxFileBytes,
       errorHandler: bodyLimitErrors(app, 'file', maxFileBytes),
+      config: { access: access.project() },
       schema: {
         tags,
         summary: 'Store a file (any content type, kept with it); 201 new, 200 replaced',
@@ -73,7 +74,7 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
       const path = filePathOf(request);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const conditions = readPreconditions(request);
-      const result = await data.putFile(project, request.params.ref, path, { contentType: contentTypeOf(request), data: body }, conditions);
+      const result = await data.putFile(projectOf(request), request.params.ref, path, { contentType: contentTypeOf(request), data: body }, conditions);
       reply.header('etag', result.file.etag);
       return reply.code(result.created ? 201 : 200).send(result);
     },
@@ -82,6 +83,7 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
   app.get<FileRoute>(
     fileRoute,
     {
+      config: { access: access.sessionRead() },
       schema: {
         tags,
         summary: 'The bytes of a file, with its Content-Type and ETag',
@@ -90,7 +92,7 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
       },
     },
     async (request, reply: FastifyReply) => {
-      const file = await data.getFile(project, request.params.ref, filePathOf(request));
+      const file = await data.getFile(projectOf(request), request.params.ref, filePathOf(request));
       const current = { tag: file.etag, exists: true };
       const { ifMatch, ifNoneMatch } = readPreconditions(request);
       if (!preconditionsHold({ ifMatch, ifNoneMatch: null }, current)) {
@@ -107,10 +109,11 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
   app.delete<FileRoute>(
     fileRoute,
     {
+      config: { access: access.project() },
       schema: { tags, summary: 'Delete a file', params: FileParams, response: responses({ 204: Type.Null() }) },
     },
     async (request, reply) => {
-      await data.deleteFile(project, request.params.ref, filePathOf(request));
+      await data.deleteFile(projectOf(request), request.params.ref, filePathOf(request));
       return reply.code(204).send();
     },
   );
@@ -118,6 +121,7 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
   app.get<{ Params: Static<typeof SessionRefParams>; Querystring: Static<typeof ListFilesQuery> }>(
     '/v1/sessions/:ref/files',
     {
+      config: { access: access.sessionRead() },
       schema: {
         tags,
         summary: "The session's files (no bytes), in path order, with an opaque cursor",
@@ -126,6 +130,6 @@ export async function fileRoutes(app: FastifyInstance, options: { data: SessionD
         response: responses({ 200: FilePage }),
       },
     },
-    async (request) => data.listFiles(project, request.params.ref, request.query),
+    async (request) => data.listFiles(projectOf(request), request.params.ref, request.query),
   );
 }

@@ -2,7 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { InteractionService } from '../services/interaction-service.js';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import { toApiInteraction } from '../services/turn-view.js';
 import { responses } from './schemas/common.js';
 import {
@@ -13,9 +12,10 @@ import {
   RespondBody,
 } from './schemas/interaction-schemas.js';
 import { SessionRefParams } from './schemas/session-schemas.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 const tags = ['interactions'];
-const project = DEFAULT_PROJECT;
 
 export async function interactionRoutes(app: FastifyInstance, options: { interactions: InteractionService }): Promise<void> {
   const { interactions } = options;
@@ -23,6 +23,7 @@ export async function interactionRoutes(app: FastifyInstance, options: { interac
   app.post<{ Params: Static<typeof InteractionParams>; Body: Static<typeof RespondBody> }>(
     '/v1/sessions/:ref/interactions/:interactionId/respond',
     {
+      config: { access: access.sessionWrite() },
       schema: {
         tags,
         summary: 'Answer a pending question once: {response} or {deny: true} (409 INTERACTION_NOT_PENDING after a different answer)',
@@ -33,13 +34,14 @@ export async function interactionRoutes(app: FastifyInstance, options: { interac
     },
     async (request) => {
       const { ref, interactionId } = request.params;
-      return { interaction: toApiInteraction(await interactions.respond(project, ref, interactionId, request.body)) };
+      return { interaction: toApiInteraction(await interactions.respond(projectOf(request), ref, interactionId, request.body)) };
     },
   );
 
   app.get<{ Params: Static<typeof SessionRefParams>; Querystring: Static<typeof ListInteractionsQuery> }>(
     '/v1/sessions/:ref/interactions',
     {
+      config: { access: access.sessionRead() },
       schema: {
         tags,
         summary: "The session's interactions, oldest first, optionally by status",
@@ -49,7 +51,7 @@ export async function interactionRoutes(app: FastifyInstance, options: { interac
       },
     },
     async (request) => {
-      const page = await interactions.list(project, request.params.ref, request.query);
+      const page = await interactions.list(projectOf(request), request.params.ref, request.query);
       return { data: page.data.map(toApiInteraction), nextCursor: page.nextCursor };
     },
   );
@@ -57,6 +59,7 @@ export async function interactionRoutes(app: FastifyInstance, options: { interac
   app.get<{ Querystring: Static<typeof ListInteractionsQuery> }>(
     '/v1/interactions',
     {
+      config: { access: access.project() },
       schema: {
         tags,
         summary: 'Inbox: interactions across sessions, oldest first (e.g. status=pending)',
@@ -65,7 +68,7 @@ export async function interactionRoutes(app: FastifyInstance, options: { interac
       },
     },
     async (request) => {
-      const page = await interactions.list(project, null, request.query);
+      const page = await interactions.list(projectOf(request), null, request.query);
       return { data: page.data.map(toApiInteraction), nextCursor: page.nextCursor };
     },
   );

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { access } from './access-rules.js';
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
@@ -22,8 +23,15 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'runners', description: 'Runners claiming turns' },
         { name: 'interactions', description: 'Human-in-the-loop questions and answers' },
         { name: 'operations', description: 'Health and documentation' },
+        { name: 'auth', description: 'API keys, session tokens and projects (docs/security.md)' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key (tk_…) or a session token; EventSource may pass ?token=' },
+        },
+      },
+      security: [{ bearer: [] }],
     },
   });
-  app.get('/openapi.json', { schema: { tags: ['operations'], summary: 'This document' } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: access.public() }, schema: { tags: ['operations'], summary: 'This document', security: [] } }, async () => app.swagger());
 }

@@ -9,6 +9,8 @@ import { toApiTurn } from '../services/turn-view.js';
 import type { LiveReaders } from './live-readers.js';
 import { responses } from './schemas/common.js';
 import { ClaimBody, ClaimResponse } from './schemas/turn-schemas.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 export async function runnerRoutes(
   app: FastifyInstance,
@@ -19,6 +21,7 @@ export async function runnerRoutes(
   app.post<{ Body: Static<typeof ClaimBody> }>(
     '/v1/runners/claim',
     {
+      config: { access: access.runnerLive() },
       schema: {
         tags: ['runners'],
         summary: 'Long-poll for the oldest queued turn; 204 when none came within waitMs',
@@ -30,7 +33,7 @@ export async function runnerRoutes(
       // Ends when the runner hangs up or the server drains, like any live read.
       const controller = live.start((listener) => reply.raw.on('close', listener));
       try {
-        const claimed = await turns.claim(request.body, controller.signal);
+        const claimed = await turns.claim(projectOf(request), request.body, controller.signal);
         if (!claimed) return reply.code(204).send();
         const session = await sessions.get(claimed.projectId, claimed.sessionId);
         return {

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { AuthService } from '../services/auth-service.js';
 import type { SessionService } from '../services/session-service.js';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import { responses } from './schemas/common.js';
 import {
   CloseSessionBody,
@@ -16,17 +16,19 @@ import {
   SessionRefParams,
   SessionSchema,
 } from './schemas/session-schemas.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 type Ref = { Params: Static<typeof SessionRefParams> };
 const tags = ['sessions'];
 
-export async function sessionRoutes(app: FastifyInstance, options: { sessions: SessionService }): Promise<void> {
-  const { sessions } = options;
-  const project = DEFAULT_PROJECT;
+export async function sessionRoutes(app: FastifyInstance, options: { sessions: SessionService; auth: AuthService }): Promise<void> {
+  const { sessions, auth } = options;
 
   app.post<{ Body: Static<typeof CreateSessionBody> }>(
     '/v1/sessions',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: 'Create a session (idempotent on externalId)',
@@ -35,14 +37,18 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
       },
     },
     async (request, reply) => {
+      const project = projectOf(request);
       const result = await sessions.create(project, request.body ?? {});
-      return reply.code(result.created ? 201 : 200).send(result);
+      // A browser given this token can read the session and write its `in`, and nothing else.
+      const { token } = await auth.mintToken(project, result.session.id, ['read', 'write']);
+      return reply.code(result.created ? 201 : 200).send({ ...result, token });
     },
   );
 
   app.get<{ Querystring: Static<typeof ListSessionsQuery> }>(
     '/v1/sessions',
     {
+      config: { access: access.project() },
       schema: {
         tags,
         summary: 'List sessions, newest first, with filters and an opaque cursor',
@@ -50,18 +56,19 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
         response: responses({ 200: SessionPage }),
       },
     },
-    async (request) => sessions.list(project, request.query),
+    async (request) => sessions.list(projectOf(request), request.query),
   );
 
   app.get<Ref>(
     '/v1/sessions/:ref',
-    { schema: { tags, summary: 'Get a session by id or externalId', params: SessionRefParams, response: responses({ 200: SessionSchema }) } },
-    async (request) => sessions.get(project, request.params.ref),
+    { config: { access: access.sessionRead() }, schema: { tags, summary: 'Get a session by id or externalId', params: SessionRefParams, response: responses({ 200: SessionSchema }) } },
+    async (request) => sessions.get(projectOf(request), request.params.ref),
   );
 
   app.patch<Ref & { Body: Static<typeof PatchSessionBody> }>(
     '/v1/sessions/:ref',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: 'Change title, tags or metadata (externalId is immutable)',
@@ -70,12 +77,13 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
         response: responses({ 200: SessionSchema }),
       },
     },
-    async (request) => sessions.patch(project, request.params.ref, request.body),
+    async (request) => sessions.patch(projectOf(request), request.params.ref, request.body),
   );
 
   app.post<Ref & { Body: Static<typeof CloseSessionBody> }>(
     '/v1/sessions/:ref/close',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: 'Close a session and both its channels (idempotent)',
@@ -84,12 +92,13 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
         response: responses({ 200: SessionSchema }),
       },
     },
-    async (request) => sessions.close(project, request.params.ref, request.body?.reason ?? null),
+    async (request) => sessions.close(projectOf(request), request.params.ref, request.body?.reason ?? null),
   );
 
   app.delete<Ref>(
     '/v1/sessions/:ref',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: 'Delete a session with its channels and everything it owns',
@@ -98,7 +107,7 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
       },
     },
     async (request, reply) => {
-      await sessions.delete(project, request.params.ref);
+      await sessions.delete(projectOf(request), request.params.ref);
       return reply.code(204).send();
     },
   );
@@ -106,6 +115,7 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
   app.post<Ref & { Body: Static<typeof ForkSessionBody> }>(
     '/v1/sessions/:ref/fork',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: "Fork a session: a new session whose channels fork the source's at an offset",
@@ -114,12 +124,13 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
         response: responses({ 201: SessionSchema }),
       },
     },
-    async (request, reply) => reply.code(201).send(await sessions.fork(project, request.params.ref, request.body ?? {})),
+    async (request, reply) => reply.code(201).send(await sessions.fork(projectOf(request), request.params.ref, request.body ?? {})),
   );
 
   app.get<Ref & { Querystring: Static<typeof ListSessionsQuery> }>(
     '/v1/sessions/:ref/children',
     {
+      config: { access: access.project() },
       schema: {
         tags,
         summary: 'Sessions whose parentId is this session',
@@ -129,8 +140,8 @@ export async function sessionRoutes(app: FastifyInstance, options: { sessions: S
       },
     },
     async (request) => {
-      const parent = await sessions.resolve(project, request.params.ref);
-      return sessions.list(project, { ...request.query, parentId: parent.id });
+      const parent = await sessions.resolve(projectOf(request), request.params.ref);
+      return sessions.list(projectOf(request), { ...request.query, parentId: parent.id });
     },
   );
 }

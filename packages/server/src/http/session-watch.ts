@@ -9,13 +9,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { Notifier } from '../services/live-hub.js';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import { SESSION_CHANGES_KEY, type SessionService } from '../services/session-service.js';
 import { matchesQuery } from '../storage/session-rules.js';
 import type { SessionQuery, SessionRecord, SessionStore } from '../storage/session-types.js';
 import type { LiveReaders } from './live-readers.js';
 import { WatchSessionsQuery } from './schemas/session-schemas.js';
 import { SseWriter } from './sse.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 const PAGE = 200;
 
@@ -77,6 +78,7 @@ export async function sessionWatchRoutes(app: FastifyInstance, options: WatchOpt
   app.get<{ Querystring: Static<typeof WatchSessionsQuery> }>(
     '/v1/sessions/watch',
     {
+      config: { access: access.project({ live: true }) },
       schema: {
         tags: ['sessions'],
         summary: 'Live monitor (SSE): `session` per match, `ready`, then `session` / `session.deleted` changes',
@@ -85,7 +87,7 @@ export async function sessionWatchRoutes(app: FastifyInstance, options: WatchOpt
       },
     },
     async (request, reply) => {
-      const query: SessionQuery = sessions.toQuery(DEFAULT_PROJECT, request.query, PAGE);
+      const query: SessionQuery = sessions.toQuery(projectOf(request), request.query, PAGE);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-store', connection: 'keep-alive' });

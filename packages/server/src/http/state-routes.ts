@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import type { SessionDataService } from '../services/session-data-service.js';
 import { preconditionsHold } from '../storage/session-data-rules.js';
 import { responses } from './schemas/common.js';
@@ -14,6 +13,8 @@ import { StateResponse, StateWritten } from './schemas/session-data-schemas.js';
 import { SessionRefParams } from './schemas/session-schemas.js';
 import { bodyLimitErrors } from './session-data-errors.js';
 import { readPreconditions } from './preconditions.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 type Ref = { Params: Static<typeof SessionRefParams> };
 const tags = ['sessions'];
@@ -21,8 +22,7 @@ const tags = ['sessions'];
 export async function stateRoutes(app: FastifyInstance, options: { data: SessionDataService }): Promise<void> {
   const { data } = options;
   const { maxStateBytes } = data.limits;
-  const project = DEFAULT_PROJECT;
-
+  
   // Kept as the text received: the document is returned byte for byte, so it
   // is only checked to be JSON, never re-serialised.
   app.removeAllContentTypeParsers();
@@ -31,6 +31,7 @@ export async function stateRoutes(app: FastifyInstance, options: { data: Session
   app.get<Ref>(
     '/v1/sessions/:ref/state',
     {
+      config: { access: access.sessionRead() },
       schema: {
         tags,
         summary: "The session's state document (null before the first write); ETag is its version",
@@ -39,7 +40,7 @@ export async function stateRoutes(app: FastifyInstance, options: { data: Session
       },
     },
     async (request, reply) => {
-      const state = await data.getState(project, request.params.ref);
+      const state = await data.getState(projectOf(request), request.params.ref);
       const etag = `"${state.version}"`;
       const current = { tag: String(state.version), exists: state.version > 0 };
       const { ifMatch, ifNoneMatch } = readPreconditions(request);
@@ -57,6 +58,7 @@ export async function stateRoutes(app: FastifyInstance, options: { data: Session
     {
       bodyLimit: maxStateBytes,
       errorHandler: bodyLimitErrors(app, 'state', maxStateBytes),
+      config: { access: access.project() },
       schema: {
         tags,
         summary: 'Replace the state document; If-Match / If-None-Match make it conditional (412 when stale)',
@@ -67,7 +69,7 @@ export async function stateRoutes(app: FastifyInstance, options: { data: Session
     },
     async (request, reply) => {
       const document = typeof request.body === 'string' ? request.body : '';
-      const state = await data.putState(project, request.params.ref, document, readPreconditions(request));
+      const state = await data.putState(projectOf(request), request.params.ref, document, readPreconditions(request));
       reply.header('etag', `"${state.version}"`);
       return { version: state.version, updatedAt: new Date(state.updatedAt!).toISOString() };
     },

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { DEFAULT_PROJECT } from '../services/projects.js';
 
 export const STREAM_PREFIX = '/v1/stream/';
 
@@ -33,4 +34,22 @@ export function decodeStreamPath(raw: string, maxLength: number): string {
 export function requestStreamPath(request: FastifyRequest, maxLength: number): string {
   const raw = request.url.split('?')[0]!;
   return decodeStreamPath(raw, maxLength);
+}
+
+/** Raw streams of projects other than the default one are kept under this first segment. */
+const PROJECT_NAMESPACE = '.projects';
+
+/**
+ * The key a project's raw stream is stored under: the default project's
+ * streams keep their own paths (so data from before projects stays where it
+ * was); other projects' go under `.projects/{id}/`, which no request may name.
+ * Session channels are global paths: their session decides who may use them.
+ */
+export function projectStreamPath(path: string, projectId: string): string {
+  const name = path.slice(STREAM_PREFIX.length);
+  if (name === PROJECT_NAMESPACE || name.startsWith(`${PROJECT_NAMESPACE}/`)) {
+    throw new AppError('FORBIDDEN', `stream paths starting with ${PROJECT_NAMESPACE}/ are reserved`);
+  }
+  if (projectId === DEFAULT_PROJECT || name.startsWith('sessions/')) return path;
+  return `${STREAM_PREFIX}${PROJECT_NAMESPACE}/${projectId}/${name}`;
 }

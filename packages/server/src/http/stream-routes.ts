@@ -20,13 +20,17 @@ import {
   queryParam,
   streamSeqHeader,
 } from './stream-headers.js';
-import { decodeStreamPath, requestStreamPath } from './stream-paths.js';
+import { decodeStreamPath, projectStreamPath, requestStreamPath } from './stream-paths.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 import { handleRead, type ReadLimits } from './stream-reads.js';
 
 export interface StreamRouteOptions {
   service: StreamService;
   live: LiveReaders;
   limits: ReadLimits & { maxMessageBytes: number; maxPathLength: number };
+  /** Counts acknowledged appends for /metrics. */
+  onAppend?: () => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -39,7 +43,7 @@ export function setMetaHeaders(reply: FastifyReply, meta: StreamMeta): void {
 
 export async function streamRoutes(app: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const { service, limits } = options;
-  const pathOf = (request: FastifyRequest) => requestStreamPath(request, limits.maxPathLength);
+  const pathOf = (request: FastifyRequest) => projectStreamPath(requestStreamPath(request, limits.maxPathLength), projectOf(request));
 
   // Stream bodies are opaque bytes of any content type (or none).
   app.removeAllContentTypeParsers();
@@ -58,13 +62,14 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
       url: '/v1/stream/*',
       bodyLimit: limits.maxMessageBytes,
       exposeHeadRoute: false,
+      config: { access: access.stream() },
       schema: { tags: ['streams'], summary: summaries[method] },
       handler,
     });
 
   route('PUT', async (request, reply) => {
     const path = pathOf(request);
-    const fork = forkHeaders(request, (raw) => decodeStreamPath(raw, limits.maxPathLength));
+    const fork = forkHeaders(request, (raw) => projectStreamPath(decodeStreamPath(raw, limits.maxPathLength), projectOf(request)));
     const outcome = await service.create({
       path,
       contentType: contentTypeHeader(request),
@@ -99,7 +104,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
     const producer = producerHeaders(request);
     const body: AppendBody =
       raw.length === 0 ? { kind: 'empty' } : contentType ? parseBody(contentType, raw, 'append') : { kind: 'bytes', data: raw };
-    const outcome = await service.append({ path, contentType, body, close, streamSeq: streamSeqHeader(request), producer });
+    const outcome = await service.append({ path, projectId: projectOf(request), contentType, body, close, streamSeq: streamSeqHeader(request), producer });
     switch (outcome.kind) {
       case 'appended':
       case 'duplicate':
@@ -111,6 +116,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
           reply.header(Header.producerEpoch, String(outcome.producer.epoch));
           reply.header(Header.producerSeq, String(outcome.producer.seq));
         }
+        if (outcome.kind === 'appended') options.onAppend?.();
         return reply.code(outcome.kind === 'appended' && outcome.producer ? 200 : 204).send();
       }
       case 'not-found':

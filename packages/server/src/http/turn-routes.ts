@@ -1,7 +1,6 @@
 /** Turn routes (docs/turns.md): send input, list turns, and a runner's lease, completion and stop requests. */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { DEFAULT_PROJECT } from '../services/projects.js';
 import type { SessionService } from '../services/session-service.js';
 import type { TurnService } from '../services/turn-service.js';
 import { toApiTurn } from '../services/turn-view.js';
@@ -18,11 +17,12 @@ import {
   TurnPage,
   TurnResponse,
 } from './schemas/turn-schemas.js';
+import { access } from './access-rules.js';
+import { projectOf } from './authenticate.js';
 
 type Ref = { Params: Static<typeof SessionRefParams> };
 type TurnRef = { Params: Static<typeof SessionTurnParams> };
 const tags = ['turns'];
-const project = DEFAULT_PROJECT;
 
 export async function turnRoutes(app: FastifyInstance, options: { sessions: SessionService; turns: TurnService }): Promise<void> {
   const { sessions, turns } = options;
@@ -30,6 +30,7 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
   app.post<Ref & { Body: Static<typeof SendMessageBody> }>(
     '/v1/sessions/:ref/messages',
     {
+      config: { access: access.sessionWrite() },
       schema: {
         tags,
         summary: 'Append a user.message to `in` and admit a turn (busy policy: reject, enqueue or interrupt)',
@@ -39,14 +40,15 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
       },
     },
     async (request, reply) => {
-      const { turn, sessionId } = await turns.sendMessage(project, request.params.ref, request.body);
-      return reply.code(202).send({ turn: toApiTurn(turn), session: await sessions.get(project, sessionId) });
+      const { turn, sessionId } = await turns.sendMessage(projectOf(request), request.params.ref, request.body);
+      return reply.code(202).send({ turn: toApiTurn(turn), session: await sessions.get(projectOf(request), sessionId) });
     },
   );
 
   app.get<Ref & { Querystring: Static<typeof ListTurnsQuery> }>(
     '/v1/sessions/:ref/turns',
     {
+      config: { access: access.sessionRead() },
       schema: {
         tags,
         summary: "The session's turns, newest first",
@@ -57,7 +59,7 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const page = await turns.listTurns(project, request.params.ref, { limit, beforeSeq: cursor === undefined ? undefined : Number(cursor) });
+      const page = await turns.listTurns(projectOf(request), request.params.ref, { limit, beforeSeq: cursor === undefined ? undefined : Number(cursor) });
       return { data: page.data.map(toApiTurn), nextCursor: page.nextCursor };
     },
   );
@@ -65,14 +67,16 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
   app.get<TurnRef>(
     '/v1/sessions/:ref/turns/:turnId',
     {
+      config: { access: access.sessionRead() },
       schema: { tags, summary: 'One turn of the session', params: SessionTurnParams, response: responses({ 200: TurnResponse }) },
     },
-    async (request) => ({ turn: toApiTurn(await turns.getTurn(project, request.params.ref, request.params.turnId)) }),
+    async (request) => ({ turn: toApiTurn(await turns.getTurn(projectOf(request), request.params.ref, request.params.turnId)) }),
   );
 
   app.post<TurnRef & { Body: Static<typeof HeartbeatBody> }>(
     '/v1/sessions/:ref/turns/:turnId/heartbeat',
     {
+      config: { access: access.roles('runner') },
       schema: {
         tags,
         summary: "Extend a turn's lease; says whether an interrupt or cancel was requested (409 LEASE_LOST when gone)",
@@ -83,7 +87,7 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
     },
     async (request) => {
       const { ref, turnId } = request.params;
-      const turn = await turns.heartbeat(project, ref, turnId, request.body);
+      const turn = await turns.heartbeat(projectOf(request), ref, turnId, request.body);
       return {
         lease: { epoch: turn.leaseEpoch!, expiresAt: new Date(turn.leaseExpiresAt!).toISOString() },
         interruptRequested: turn.interruptRequested,
@@ -95,6 +99,7 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
   app.post<TurnRef & { Body: Static<typeof CompleteBody> }>(
     '/v1/sessions/:ref/turns/:turnId/complete',
     {
+      config: { access: access.roles('runner') },
       schema: {
         tags,
         summary: 'End a turn (completed, failed, interrupted or cancelled); writes turn.{status} to `out`',
@@ -105,13 +110,14 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
     },
     async (request) => {
       const { ref, turnId } = request.params;
-      return { turn: toApiTurn(await turns.complete(project, ref, turnId, request.body)) };
+      return { turn: toApiTurn(await turns.complete(projectOf(request), ref, turnId, request.body)) };
     },
   );
 
   app.post<TurnRef>(
     '/v1/sessions/:ref/turns/:turnId/cancel',
     {
+      config: { access: access.roles('client') },
       schema: {
         tags,
         summary: 'Cancel a queued turn at once, or ask the running one to stop',
@@ -119,12 +125,13 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
         response: responses({ 200: TurnResponse }),
       },
     },
-    async (request) => ({ turn: toApiTurn(await turns.cancel(project, request.params.ref, request.params.turnId)) }),
+    async (request) => ({ turn: toApiTurn(await turns.cancel(projectOf(request), request.params.ref, request.params.turnId)) }),
   );
 
   app.post<Ref>(
     '/v1/sessions/:ref/interrupt',
     {
+      config: { access: access.sessionWrite() },
       schema: {
         tags,
         summary: 'Ask the running turn to stop (409 SESSION_NOT_RUNNING when there is none)',
@@ -132,6 +139,6 @@ export async function turnRoutes(app: FastifyInstance, options: { sessions: Sess
         response: responses({ 200: TurnResponse }),
       },
     },
-    async (request) => ({ turn: toApiTurn(await turns.interrupt(project, request.params.ref)) }),
+    async (request) => ({ turn: toApiTurn(await turns.interrupt(projectOf(request), request.params.ref)) }),
   );
 }

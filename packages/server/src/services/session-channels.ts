@@ -6,6 +6,7 @@
  */
 import { validateEvent, type Channel } from '@tether/protocol';
 import { AppError } from '../errors.js';
+import { containsNul } from './nul-guard.js';
 import { effectiveStatus, isOpen } from '../storage/session-rules.js';
 import type { SessionStore } from '../storage/session-types.js';
 import type { AppendBody, AppendOutcome, AppendRequest } from '../storage/types.js';
@@ -50,18 +51,20 @@ export class SessionChannelPolicy implements StreamPolicy {
     this.forbid(path, 'deleted');
   }
 
-  async beforeAppend(path: string, request: { body: AppendBody; close: boolean }): Promise<void> {
+  async beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void> {
     if (!path.startsWith(RESERVED_PREFIX)) return;
     if (request.close) this.forbid(path, 'closed');
     const channel = parseChannelPath(path);
     if (!channel) return;
     if (request.body.kind === 'json') {
       request.body.messages.forEach((raw, index) => {
-        const problem = validateEvent(channel.channel, JSON.parse(raw.toString('utf8')));
+        const event = JSON.parse(raw.toString('utf8'));
+        if (containsNul(event)) throw new AppError('INVALID_EVENT', 'event strings may not contain NUL (\\u0000)', { index });
+        const problem = validateEvent(channel.channel, event);
         if (problem) throw new AppError('INVALID_EVENT', problem, { index });
       });
     }
-    const session = await this.deps.sessions.getSession(DEFAULT_PROJECT, { id: channel.sessionId });
+    const session = await this.deps.sessions.getSession(request.projectId ?? DEFAULT_PROJECT, { id: channel.sessionId });
     if (session && session.status !== 'expired' && effectiveStatus(session, this.deps.clock.now()) === 'expired') {
       // The sweeper has not reached it yet; expire it now so the append meets a closed channel.
       await this.deps.sessionService.close(session.projectId, session.id, 'expired', 'expired');
@@ -70,6 +73,7 @@ export class SessionChannelPolicy implements StreamPolicy {
 
   async appendProjected(request: AppendRequest): Promise<AppendOutcome | null> {
     const projections = this.deps.projections;
+    const projectId = request.projectId ?? DEFAULT_PROJECT;
     const channel = parseChannelPath(request.path);
     if (!projections || !channel || request.body.kind !== 'json') return null;
     // Cheap test first: most appends (a runner's deltas) carry nothing to project.
@@ -80,16 +84,16 @@ export class SessionChannelPolicy implements StreamPolicy {
       const messages = events.filter((event) => event.type === 'user.message');
       if (messages.length === 0) {
         if (!events.some((event) => event.type === 'control.interrupt')) return null;
-        return projections.turns.interruptRaw(DEFAULT_PROJECT, channel.sessionId, request);
+        return projections.turns.interruptRaw(projectId, channel.sessionId, request);
       }
       if (messages.length > 1) throw new AppError('INVALID_EVENT', 'append one `user.message` at a time: each admits a turn');
       // A closed session's channel answers as any closed stream does (409 with Stream-Closed).
-      const session = await this.deps.sessions.getSession(DEFAULT_PROJECT, { id: channel.sessionId });
+      const session = await this.deps.sessions.getSession(projectId, { id: channel.sessionId });
       if (!session || !isOpen(session, this.deps.clock.now())) return null;
-      return projections.turns.admitRaw(DEFAULT_PROJECT, channel.sessionId, request, messages[0]!);
+      return projections.turns.admitRaw(projectId, channel.sessionId, request, messages[0]!);
     }
     const questions = events.filter((event) => event.type === 'interaction.requested') as unknown as RequestedEvent[];
     if (questions.length === 0) return null;
-    return projections.interactions.requestRaw(DEFAULT_PROJECT, channel.sessionId, request, questions);
+    return projections.interactions.requestRaw(projectId, channel.sessionId, request, questions);
   }
 }

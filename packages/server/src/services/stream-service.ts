@@ -17,7 +17,7 @@ import type { Notifier } from './live-hub.js';
 export interface StreamPolicy {
   beforeCreate(path: string): void | Promise<void>;
   beforeDelete(path: string): void | Promise<void>;
-  beforeAppend(path: string, request: { body: AppendBody; close: boolean }): Promise<void>;
+  beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void>;
   /**
    * Takes over an append whose events must be written together with what
    * they cause (a session's turns and questions); null leaves it to the store.

@@ -194,7 +194,7 @@ export class TurnService {
    * Long-poll for work. Subscribes before looking at the queue, so a turn
    * admitted between the look and the wait still wakes this claimer.
    */
-  async claim(input: ClaimInput, signal: AbortSignal): Promise<(Claimed & { sessionId: string; projectId: string }) | null> {
+  async claim(projectId: string, input: ClaimInput, signal: AbortSignal): Promise<(Claimed & { sessionId: string; projectId: string }) | null> {
     const { settings } = this.deps;
     const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
     const deadline = this.now() + Math.min(input.waitMs ?? 25_000, settings.maxClaimWaitMs);
@@ -202,7 +202,7 @@ export class TurnService {
     const keys = agents.length ? [...new Set(agents.map(agentWakeKey))] : [RUNNER_WAKE_KEY];
     this.waiters.prepare(keys);
     for (;;) {
-      const mutation = await this.deps.store.turns.claim({ agents, now: this.now() }, (snapshot) =>
+      const mutation = await this.deps.store.turns.claim({ projectId, agents, now: this.now() }, (snapshot) =>
         decideClaim(snapshot, { runnerId: input.runnerId, leaseMs }),
       );
       if (mutation) {

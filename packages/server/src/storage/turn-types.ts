@@ -141,6 +141,8 @@ export interface MutationResult<R> {
 }
 
 export interface ClaimFilter {
+  /** Only turns of this project's sessions: a runner works for one project. */
+  projectId: string;
   agents: string[];
   now: number;
 }
@@ -177,6 +179,8 @@ export interface TurnStore {
   ): Promise<{ outcome: AppendOutcome; mutation: MutationResult<R> | null }>;
   /** Claims the oldest claimable turn: `decide` gets its session's snapshot; null when none. */
   claim<R>(filter: ClaimFilter, decide: Decide<R | null>): Promise<MutationResult<R> | null>;
+  /** How many turns are in each status, for /metrics. */
+  countByStatus(): Promise<Record<string, number>>;
   /** Sessions with a running or waiting turn whose lease has lapsed (all of them when `all`). */
   lapsedLeases(now: number, limit: number, all?: boolean): Promise<{ projectId: string; sessionId: string }[]>;
   /** Sessions with a pending interaction past its timeout. */

@@ -4,6 +4,7 @@
  * `test/storage/store-suite.ts` is the proof. Every method is asynchronous so a
  * networked driver fits behind it unchanged.
  */
+import type { AuthStore } from './auth-types.js';
 import type { SessionDataStore } from './session-data-types.js';
 import type { SessionStore } from './session-types.js';
 import type { TurnStore } from './turn-types.js';
@@ -66,6 +67,8 @@ export type CreateOutcome =
 
 export interface AppendRequest {
   path: string;
+  /** The caller's project; session channels look their session up in it. Stores ignore it. */
+  projectId?: string;
   /** Request content type, normalised; null when the request had none. */
   contentType: string | null;
   body: AppendBody;
@@ -119,6 +122,8 @@ export interface Store {
   readonly sessionData: SessionDataStore;
   /** Turns, runners' leases and interactions (DESIGN §4), in the sessions' transactions. */
   readonly turns: TurnStore;
+  /** Projects, API keys and the signing secrets every replica shares (DESIGN §7). */
+  readonly auth: AuthStore;
   createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
   append(request: AppendRequest): Promise<AppendOutcome>;
   deleteStream(path: string, now: number): Promise<DeleteOutcome>;

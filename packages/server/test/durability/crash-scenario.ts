@@ -24,13 +24,13 @@ interface Ack {
 
 const STREAM = '/v1/stream/crash-test';
 
-async function appendUntilKilled(url: string, writer: number, acks: Ack[], lastAcked: Map<number, number>) {
+async function appendUntilKilled(url: string, auth: Record<string, string>, writer: number, acks: Ack[], lastAcked: Map<number, number>) {
   for (let seq = 0; ; seq++) {
     let res: Response;
     try {
       res = await fetch(url + STREAM, {
         method: 'POST',
-        headers: {
+        headers: { ...auth,
           'content-type': 'application/json',
           'producer-id': `writer-${writer}`,
           'producer-epoch': '0',
@@ -49,11 +49,11 @@ async function appendUntilKilled(url: string, writer: number, acks: Ack[], lastA
   }
 }
 
-async function readAll(url: string): Promise<{ writer: number; seq: number }[]> {
+async function readAll(url: string, auth: Record<string, string>): Promise<{ writer: number; seq: number }[]> {
   const messages: { writer: number; seq: number }[] = [];
   let offset = '-1';
   for (;;) {
-    const res = await fetch(`${url}${STREAM}?offset=${offset}`);
+    const res = await fetch(`${url}${STREAM}?offset=${offset}`, { headers: auth });
     expect(res.status).toBe(200);
     messages.push(...((await res.json()) as { writer: number; seq: number }[]));
     offset = res.headers.get('stream-next-offset')!;
@@ -63,12 +63,14 @@ async function readAll(url: string): Promise<{ writer: number; seq: number }[]> 
 
 export async function runCrashScenario(options: CrashScenarioOptions): Promise<{ acknowledged: number; stored: number }> {
   const first = await startServerProcess(options.serverArgs);
-  const created = await fetch(first.url + STREAM, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+  // Made on the first start, kept in the store: good after the crash too.
+  const auth = { authorization: `Bearer ${first.adminKey!}` };
+  const created = await fetch(first.url + STREAM, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' } });
   expect(created.status).toBe(201);
 
   const acks: Ack[] = [];
   const lastAcked = new Map<number, number>();
-  const writers = Array.from({ length: options.writers }, (_, w) => appendUntilKilled(first.url, w, acks, lastAcked));
+  const writers = Array.from({ length: options.writers }, (_, w) => appendUntilKilled(first.url, auth, w, acks, lastAcked));
   await new Promise((resolve) => setTimeout(resolve, options.appendForMs));
   await first.stop('SIGKILL');
   await Promise.all(writers);
@@ -76,7 +78,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<{
 
   const second = await startServerProcess(options.serverArgs);
   try {
-    const stored = await readAll(second.url);
+    const stored = await readAll(second.url, auth);
 
     // Every acknowledged message is at the position it was acknowledged with.
     for (const ack of acks) {
@@ -101,7 +103,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<{
     for (const [writer, seq] of lastAcked) {
       const retry = await fetch(second.url + STREAM, {
         method: 'POST',
-        headers: {
+        headers: { ...auth,
           'content-type': 'application/json',
           'producer-id': `writer-${writer}`,
           'producer-epoch': '0',
@@ -111,7 +113,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<{
       });
       expect(retry.status, `retry of writer ${writer} seq ${seq}`).toBe(204);
     }
-    const tail = await fetch(second.url + STREAM, { method: 'HEAD' });
+    const tail = await fetch(second.url + STREAM, { headers: auth, method: 'HEAD' });
     expect(tail.headers.get('stream-next-offset')).toBe(formatOffset(stored.length));
     return { acknowledged: acks.length, stored: stored.length };
   } finally {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { ServerConfig } from '../../src/config.js';
+import { adminKeyOf } from '../support/credentials.js';
 
 export interface RawResponse {
   status: number;
@@ -21,11 +22,15 @@ export interface RequestOptions {
   body?: Buffer | string;
   /** Send the body with chunked transfer encoding instead of Content-Length. */
   chunked?: boolean;
+  /** Send no credential (by default the server's admin key goes in `Authorization`). */
+  anonymous?: boolean;
 }
 
 export interface TestServer {
   server: RunningServer;
   url: string;
+  /** The admin key the server created on its first start. */
+  key: string;
   send(method: string, path: string, options?: RequestOptions): Promise<RawResponse>;
   stop(): Promise<void>;
 }
@@ -33,12 +38,13 @@ export interface TestServer {
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tether-http-'));
   const server = await startServer({ port: 0, dataDir, logLevel: 'silent', ...overrides });
+  const key = await adminKeyOf(server);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const { hostname, port } = new URL(server.url);
   const send = (method: string, path: string, options: RequestOptions = {}) =>
     new Promise<RawResponse>((resolve, reject) => {
       const body = options.body === undefined ? undefined : Buffer.from(options.body);
-      const headers: Record<string, string | string[]> = { ...options.headers };
+      const headers: Record<string, string | string[]> = options.anonymous ? { ...options.headers } : { authorization: `Bearer ${key}`, ...options.headers };
       if (body && !options.chunked) headers['content-length'] = String(body.length);
       const req = request({ agent, hostname, port, method, path, headers }, (res) => {
         const chunks: Buffer[] = [];
@@ -53,6 +59,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
   return {
     server,
     url: server.url,
+    key,
     send,
     stop: async () => {
       agent.destroy();

@@ -16,6 +16,7 @@ describe('/openapi.json', () => {
   });
 
   it('describes every registered route', async () => {
+    // Public: the API description needs no credential.
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
@@ -35,6 +36,12 @@ describe('/openapi.json', () => {
     expect(body.additionalProperties).toBe(false);
     expect(Object.keys(body.properties)).toEqual(expect.arrayContaining(['externalId', 'tags', 'metadata', 'ttlSeconds']));
     expect(create.responses['201'].content['application/json'].schema.properties.session.properties.status.enum).toContain('waiting');
+    // Bearer credentials everywhere but the public routes.
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/healthz'].get.security).toEqual([]);
+    expect(doc.paths['/v1/sessions'].post.security).toBeUndefined();
+    expect(create.responses['201'].content['application/json'].schema.required).toContain('token');
     const list = doc.paths['/v1/sessions'].get.parameters.map((p: { name: string }) => p.name);
     expect(list).toEqual(expect.arrayContaining(['status', 'tag', 'cursor', 'limit', 'createdAfter']));
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalNotifier } from '../../src/services/live-hub.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 
 describe('LocalNotifier', () => {
   it('wakes the listeners of the changed stream only', () => {
@@ -20,10 +21,12 @@ describe('LocalNotifier', () => {
 
 describe('live delivery over HTTP', () => {
   let server: RunningServer;
+  let auth: Record<string, string>;
   const dataDir = mkdtempSync(join(tmpdir(), 'tether-live-'));
 
   beforeAll(async () => {
     server = await startServer({ port: 0, dataDir, logLevel: 'silent', longPollTimeoutMs: 1500, sseKeepAliveMs: 200 });
+    auth = { authorization: `Bearer ${await adminKeyOf(server)}` };
   });
   afterAll(async () => {
     await server.stop();
@@ -31,16 +34,16 @@ describe('live delivery over HTTP', () => {
   });
 
   const put = (path: string, type = 'application/json') =>
-    fetch(`${server.url}/v1/stream/${path}`, { method: 'PUT', headers: { 'content-type': type } });
+    fetch(`${server.url}/v1/stream/${path}`, { method: 'PUT', headers: { ...auth, 'content-type': type } });
   const post = (path: string, body: string | Buffer, type = 'application/json') =>
-    fetch(`${server.url}/v1/stream/${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    fetch(`${server.url}/v1/stream/${path}`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
 
   it('an append wakes long-polls on that stream and not on others', async () => {
     await put('wake-a');
     await put('wake-b');
     const started = Date.now();
-    const pollA = fetch(`${server.url}/v1/stream/wake-a?offset=now&live=long-poll`);
-    const pollB = fetch(`${server.url}/v1/stream/wake-b?offset=now&live=long-poll`).then((r) => ({ r, at: Date.now() }));
+    const pollA = fetch(`${server.url}/v1/stream/wake-a?offset=now&live=long-poll`, { headers: auth });
+    const pollB = fetch(`${server.url}/v1/stream/wake-b?offset=now&live=long-poll`, { headers: auth }).then((r) => ({ r, at: Date.now() }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await post('wake-a', '{"n":1}');
     const a = await pollA;
@@ -55,7 +58,7 @@ describe('live delivery over HTTP', () => {
   it('sends SSE keep-alive comments while a stream is idle', async () => {
     await put('idle');
     const controller = new AbortController();
-    const res = await fetch(`${server.url}/v1/stream/idle?offset=now&live=sse`, { signal: controller.signal });
+    const res = await fetch(`${server.url}/v1/stream/idle?offset=now&live=sse`, { headers: auth, signal: controller.signal });
     const reader = res.body!.getReader();
     let text = '';
     const deadline = Date.now() + 2000;

@@ -20,17 +20,18 @@ describe('SIGTERM', () => {
 
   it('ends live readers with a final control event, finishes in-flight appends, then exits', async () => {
     const server = await startServerProcess(['--data-dir', dataDir, '--long-poll-timeout-ms', '30000']);
+    const auth = { authorization: `Bearer ${server.adminKey!}` };
     const stream = `${server.url}/v1/stream/drain`;
-    expect((await fetch(stream, { method: 'PUT', headers: { 'content-type': 'application/json' } })).status).toBe(201);
+    expect((await fetch(stream, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' } })).status).toBe(201);
 
-    const sse = await fetch(`${stream}?offset=-1&live=sse`);
+    const sse = await fetch(`${stream}?offset=-1&live=sse`, { headers: auth });
     const sseText = readUntilEnd(sse);
-    const longPoll = fetch(`${stream}?offset=now&live=long-poll`);
+    const longPoll = fetch(`${stream}?offset=now&live=long-poll`, { headers: auth });
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     // Appends racing the signal: each either lands (2xx) or is refused before it starts.
     const appends = Array.from({ length: 20 }, (_, i) =>
-      fetch(stream, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) }).then(
+      fetch(stream, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ i }) }).then(
         (r) => r.status,
         () => 'refused' as const,
       ),
@@ -53,7 +54,7 @@ describe('SIGTERM', () => {
 
     const again = await startServerProcess(['--data-dir', dataDir]);
     try {
-      const res = await fetch(`${again.url}/v1/stream/drain?offset=-1`);
+      const res = await fetch(`${again.url}/v1/stream/drain?offset=-1`, { headers: auth });
       expect(((await res.json()) as unknown[]).length).toBe(landed);
     } finally {
       await again.stop();

@@ -15,6 +15,7 @@ describe.skipIf(!available)('two replicas on one PostgreSQL database', () => {
   let database: ScratchDatabase;
   let a: ServerProcess;
   let b: ServerProcess;
+  let auth: Record<string, string>;
 
   beforeAll(async () => {
     database = await createScratchDatabase();
@@ -23,6 +24,8 @@ describe.skipIf(!available)('two replicas on one PostgreSQL database', () => {
       startServerProcess(['--postgres', database.url, '--long-poll-timeout-ms', '2000']),
       startServerProcess(['--postgres', database.url, '--long-poll-timeout-ms', '2000']),
     ]);
+    // One of the two made the database's admin key; it is good on both.
+    auth = { authorization: `Bearer ${(a.adminKey ?? b.adminKey)!}` };
   });
 
   afterAll(async () => {
@@ -32,20 +35,20 @@ describe.skipIf(!available)('two replicas on one PostgreSQL database', () => {
 
   const streamUrl = (server: ServerProcess, path: string) => `${server.url}/v1/stream/${path}`;
   const create = async (server: ServerProcess, path: string) => {
-    const res = await fetch(streamUrl(server, path), { method: 'PUT', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(streamUrl(server, path), { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' } });
     expect(res.status).toBe(201);
   };
   const append = (server: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(streamUrl(server, path), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { ...auth, 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
   const readAll = async (server: ServerProcess, path: string): Promise<unknown[]> => {
     const all: unknown[] = [];
     let offset = '-1';
     for (;;) {
-      const res = await fetch(`${streamUrl(server, path)}?offset=${offset}`);
+      const res = await fetch(`${streamUrl(server, path)}?offset=${offset}`, { headers: auth });
       expect(res.status).toBe(200);
       all.push(...((await res.json()) as unknown[]));
       offset = res.headers.get('stream-next-offset')!;
@@ -55,8 +58,8 @@ describe.skipIf(!available)('two replicas on one PostgreSQL database', () => {
 
   it('readers on B see every message written on A, in order, exactly once', async () => {
     await create(a, 'x/feed');
-    const sse = await sseReader(streamUrl(b, 'x/feed'), '-1');
-    const poll = longPollReader(streamUrl(b, 'x/feed'), '-1');
+    const sse = await sseReader(streamUrl(b, 'x/feed'), '-1', auth);
+    const poll = longPollReader(streamUrl(b, 'x/feed'), '-1', auth);
     try {
       const count = 150;
       for (let i = 0; i < count; i++) {
@@ -82,7 +85,7 @@ describe.skipIf(!available)('two replicas on one PostgreSQL database', () => {
   it('a long-poll on B waiting at the tail is woken by an append on A', async () => {
     await create(a, 'x/wake');
     const started = Date.now();
-    const poll = fetch(`${streamUrl(b, 'x/wake')}?offset=now&live=long-poll`);
+    const poll = fetch(`${streamUrl(b, 'x/wake')}?offset=now&live=long-poll`, { headers: auth });
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect((await append(a, 'x/wake', { hello: 'b' })).status).toBe(204);
     const res = await poll;

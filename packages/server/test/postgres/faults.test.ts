@@ -5,9 +5,13 @@
  * STORE_UNAVAILABLE, failing /readyz), write nothing half-way and tell its
  * readers nothing false; once the link is back it must recover by itself.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 import { ADMIN_URL, createScratchDatabase, databaseUrl, requirePostgres, type ScratchDatabase } from '../support/postgres.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { longPollReader, sseReader } from './live-clients.js';
@@ -20,6 +24,7 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
   let proxy: TcpProxy;
   let a: RunningServer;
   let b: RunningServer;
+  let auth: Record<string, string>;
   let sql: postgres.Sql;
 
   beforeAll(async () => {
@@ -32,8 +37,10 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
     // Long enough that no reader times out during an outage: only the
     // notifier's reconnect can wake them.
     const live = { longPollTimeoutMs: 15_000, sseKeepAliveMs: 15_000, sseMaxDurationMs: 60_000, logLevel: 'silent' as const };
-    a = await startServer({ port: 0, postgresUrl: proxied.toString(), ...live });
-    b = await startServer({ port: 0, postgresUrl: database.url, ...live });
+    a = await startServer({ port: 0, postgresUrl: proxied.toString(), dataDir: mkdtempSync(join(tmpdir(), 'tether-pg-')), ...live });
+    b = await startServer({ port: 0, postgresUrl: database.url, dataDir: mkdtempSync(join(tmpdir(), 'tether-pg-')), ...live });
+    // `a` started first on the empty database and made its admin key; both replicas accept it.
+    auth = { authorization: `Bearer ${await adminKeyOf(a)}` };
     sql = postgres(database.url, { max: 1, onnotice: () => {} });
   });
 
@@ -47,11 +54,11 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
 
   const url = (server: RunningServer, path: string) => `${server.url}/v1/stream/${path}`;
   const create = (server: RunningServer, path: string) =>
-    fetch(url(server, path), { method: 'PUT', headers: { 'content-type': 'application/json' } });
+    fetch(url(server, path), { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' } });
   const append = (server: RunningServer, path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(url(server, path), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { ...auth, 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
   const expectUnavailable = async (res: Response) => {
@@ -86,10 +93,10 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
       await expectUnavailable(await append(a, 'f/basic', { n: 2 }));
       await expectUnavailable(await append(a, 'f/basic', [{ n: 3 }, { n: 4 }], { 'stream-closed': 'true' }));
       await expectUnavailable(await create(a, 'f/never'));
-      await expectUnavailable(await fetch(url(a, 'f/basic')));
-      await expectUnavailable(await fetch(`${url(a, 'f/basic')}?offset=-1&live=long-poll`));
-      await expectUnavailable(await fetch(url(a, 'f/basic'), { method: 'DELETE' }));
-      expect((await fetch(url(a, 'f/basic'), { method: 'HEAD' })).status).toBe(503);
+      await expectUnavailable(await fetch(url(a, 'f/basic'), { headers: auth }));
+      await expectUnavailable(await fetch(`${url(a, 'f/basic')}?offset=-1&live=long-poll`, { headers: auth }));
+      await expectUnavailable(await fetch(url(a, 'f/basic'), { headers: auth, method: 'DELETE' }));
+      expect((await fetch(url(a, 'f/basic'), { headers: auth, method: 'HEAD' })).status).toBe(503);
       // Nothing reached the database.
       expect(await tailOf('f/basic')).toBe(1);
       expect(await tailOf('f/never')).toBeNull();
@@ -98,7 +105,7 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
     }
     await waitReady(a);
     expect((await append(a, 'f/basic', { n: 2 })).status).toBe(204);
-    const read = await fetch(`${url(a, 'f/basic')}?offset=-1`);
+    const read = await fetch(`${url(a, 'f/basic')}?offset=-1`, { headers: auth });
     expect(read.status).toBe(200);
     expect(await read.json()).toEqual([{ n: 1 }, { n: 2 }]);
     expect(read.headers.get('stream-closed')).toBeNull();
@@ -132,7 +139,7 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
     await load;
     expect(unavailable).toBeGreaterThan(0);
 
-    const res = await fetch(`${url(b, 'f/load')}?offset=-1`);
+    const res = await fetch(`${url(b, 'f/load')}?offset=-1`, { headers: auth });
     const messages = (await res.json()) as { w: number; seq: number; part: number }[];
     expect(messages).toHaveLength(writers * perWriter * 3);
     const next = new Map<number, number>();
@@ -152,8 +159,8 @@ describe.skipIf(!available)('when PostgreSQL becomes unreachable', () => {
   it('live readers learn what was appended during and after the outage, and nothing else', async () => {
     expect((await create(b, 'f/live')).status).toBe(201);
     expect((await append(b, 'f/live', { n: 0 })).status).toBe(204);
-    const sse = await sseReader(url(a, 'f/live'), '-1');
-    const poll = longPollReader(url(a, 'f/live'), '-1');
+    const sse = await sseReader(url(a, 'f/live'), '-1', auth);
+    const poll = longPollReader(url(a, 'f/live'), '-1', auth);
     try {
       expect(await sse.waitFor(1)).toEqual([{ n: 0 }]);
       expect(await poll.waitFor(1)).toEqual([{ n: 0 }]);

@@ -49,10 +49,10 @@ function collector(stop: () => void): LiveReader & { push(items: unknown[]): voi
 }
 
 /** Reads `url` (a stream URL) over SSE from `offset`; resolves once the response has started. */
-export async function sseReader(url: string, offset: string): Promise<LiveReader> {
+export async function sseReader(url: string, offset: string, auth: Record<string, string>): Promise<LiveReader> {
   const controller = new AbortController();
   const reader = collector(() => controller.abort());
-  const res = await fetch(`${url}?offset=${encodeURIComponent(offset)}&live=sse`, { signal: controller.signal });
+  const res = await fetch(`${url}?offset=${encodeURIComponent(offset)}&live=sse`, { headers: auth, signal: controller.signal });
   if (res.status !== 200 || !res.body) throw new Error(`SSE request failed: ${res.status}`);
   void (async () => {
     const decoder = new TextDecoder();
@@ -79,14 +79,14 @@ export async function sseReader(url: string, offset: string): Promise<LiveReader
 }
 
 /** Long-polls `url` from `offset` in a loop, as a client would. */
-export function longPollReader(url: string, offset: string): LiveReader {
+export function longPollReader(url: string, offset: string, auth: Record<string, string>): LiveReader {
   const controller = new AbortController();
   const reader = collector(() => controller.abort());
   void (async () => {
     let next = offset;
     try {
       while (!controller.signal.aborted) {
-        const res = await fetch(`${url}?offset=${encodeURIComponent(next)}&live=long-poll`, { signal: controller.signal });
+        const res = await fetch(`${url}?offset=${encodeURIComponent(next)}&live=long-poll`, { headers: auth, signal: controller.signal });
         if (res.status === 200) reader.push((await res.json()) as unknown[]);
         else if (res.status !== 204) throw new Error(`long-poll failed: ${res.status} ${await res.text()}`);
         else await res.arrayBuffer();

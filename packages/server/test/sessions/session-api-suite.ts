@@ -9,6 +9,8 @@ import { sessionApi, type SessionApi } from './session-client.js';
 
 export interface ServerUnderTest {
   url: string;
+  /** An admin key of the server. */
+  key: string;
   stop(): Promise<void>;
 }
 
@@ -21,7 +23,7 @@ export function describeSessionApi(name: string, start: () => Promise<ServerUnde
 
     beforeAll(async () => {
       server = await start();
-      api = sessionApi(server.url);
+      api = sessionApi(server.url, server.key);
     });
     afterAll(() => server?.stop());
 
@@ -177,10 +179,11 @@ export function describeSessionApi(name: string, start: () => Promise<ServerUnde
     it('guards channels: the raw stream API may not create, close or delete them; events are validated', async () => {
       const { session } = (await api.create()).body;
       const url = server.url + session.channels.out.url;
-      expect((await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' } })).status).toBe(403);
-      expect((await fetch(url, { method: 'DELETE' })).status).toBe(403);
-      expect((await fetch(url, { method: 'POST', headers: { 'stream-closed': 'true' } })).status).toBe(403);
-      expect((await fetch(`${server.url}/v1/stream/sessions/mine`, { method: 'PUT' })).status).toBe(403);
+      const auth = { authorization: `Bearer ${server.key}` };
+      expect((await fetch(url, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' } })).status).toBe(403);
+      expect((await fetch(url, { method: 'DELETE', headers: auth })).status).toBe(403);
+      expect((await fetch(url, { method: 'POST', headers: { ...auth, 'stream-closed': 'true' } })).status).toBe(403);
+      expect((await fetch(`${server.url}/v1/stream/sessions/mine`, { method: 'PUT', headers: auth })).status).toBe(403);
       const invalid = [
         ['out', 5],
         ['out', { no: 'type' }],
@@ -206,7 +209,8 @@ export function describeSessionApi(name: string, start: () => Promise<ServerUnde
     it('serves channels to a stock Durable Streams client, live and resumable', async () => {
       const { session } = (await api.create()).body;
       const url = server.url + session.channels.out.url;
-      const live = await stream<{ type: string; text: string }>({ url, offset: '-1', live: 'sse', json: true });
+      const headers = { authorization: `Bearer ${server.key}` };
+      const live = await stream<{ type: string; text: string }>({ url, headers, offset: '-1', live: 'sse', json: true });
       const seen: string[] = [];
       const reading = (async () => {
         for await (const event of live.jsonStream()) seen.push(event.text);
@@ -218,7 +222,7 @@ export function describeSessionApi(name: string, start: () => Promise<ServerUnde
       await reading;
       expect(seen).toEqual(['a', 'b', 'c']);
       // Resume from an offset handed out earlier: only what came after it.
-      const caughtUp = await stream<{ text: string }>({ url, offset: '0000000000000000_0000000000000002', live: false, json: true });
+      const caughtUp = await stream<{ text: string }>({ url, headers, offset: '0000000000000000_0000000000000002', live: false, json: true });
       expect((await caughtUp.json()).map((e) => e.text)).toEqual(['c']);
     });
 
@@ -252,7 +256,11 @@ export function describeSessionApi(name: string, start: () => Promise<ServerUnde
         expect(res.status, query).toBe(400);
         expect(res.body).toMatchObject({ error: { code } });
       }
-      const raw = await fetch(`${server.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+      const raw = await fetch(`${server.url}/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+        body: '{not json',
+      });
       expect(raw.status).toBe(400);
     });
   });

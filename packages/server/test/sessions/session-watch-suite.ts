@@ -10,11 +10,11 @@ interface WatchEvent {
 }
 
 /** Reads SSE events from the monitor as they arrive. */
-export async function watch(url: string, query = '', lastEventId?: string) {
+export async function watch(url: string, key: string, query = '', lastEventId?: string) {
   const controller = new AbortController();
   const res = await fetch(`${url}/v1/sessions/watch${query ? `?${query}` : ''}`, {
     signal: controller.signal,
-    headers: lastEventId ? { 'last-event-id': lastEventId } : {},
+    headers: { authorization: `Bearer ${key}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
   });
   const events: WatchEvent[] = [];
   const waiters: (() => void)[] = [];
@@ -60,7 +60,7 @@ export function describeSessionWatch(name: string, start: () => Promise<ServerUn
     let api: SessionApi;
     beforeAll(async () => {
       server = await start();
-      api = sessionApi(server.url);
+      api = sessionApi(server.url, server.key);
     });
     afterAll(() => server?.stop());
 
@@ -69,7 +69,7 @@ export function describeSessionWatch(name: string, start: () => Promise<ServerUn
       const a = (await api.create({ agent })).body.session;
       const b = (await api.create({ agent })).body.session;
       await api.create({ agent: 'someone-else' });
-      const w = await watch(server.url, `agent=${agent}`);
+      const w = await watch(server.url, server.key, `agent=${agent}`);
       expect(w.status).toBe(200);
       await w.until((e) => e.some((x) => x.event === 'ready'));
       const beforeReady = w.events.slice(0, w.events.findIndex((x) => x.event === 'ready'));
@@ -88,7 +88,7 @@ export function describeSessionWatch(name: string, start: () => Promise<ServerUn
     it('with a status filter, a session leaving the filter is sent once more', async () => {
       const agent = `s-${Math.random().toString(36).slice(2)}`;
       const a = (await api.create({ agent })).body.session;
-      const w = await watch(server.url, `agent=${agent}&status=idle`);
+      const w = await watch(server.url, server.key, `agent=${agent}&status=idle`);
       await w.until((e) => e.some((x) => x.event === 'ready'));
       await api.close(a.id);
       await w.until((e) => e.some((x) => x.data?.id === a.id && x.data.status === 'closed'));
@@ -98,7 +98,7 @@ export function describeSessionWatch(name: string, start: () => Promise<ServerUn
     it('resumes with Last-Event-ID without missing a change', async () => {
       const agent = `r-${Math.random().toString(36).slice(2)}`;
       const a = (await api.create({ agent })).body.session;
-      const first = await watch(server.url, `agent=${agent}`);
+      const first = await watch(server.url, server.key, `agent=${agent}`);
       await first.until((e) => e.some((x) => x.event === 'ready'));
       const lastId = first.events.at(-1)!.id!;
       first.close();
@@ -106,7 +106,7 @@ export function describeSessionWatch(name: string, start: () => Promise<ServerUn
       const b = (await api.create({ agent })).body.session;
       await api.patch(a.id, { title: 'renamed' });
       await api.close(b.id);
-      const second = await watch(server.url, `agent=${agent}`, lastId);
+      const second = await watch(server.url, server.key, `agent=${agent}`, lastId);
       await second.until((e) => e.some((x) => x.data?.id === b.id && x.data.status === 'closed'));
       await second.until((e) => e.some((x) => x.data?.id === a.id && x.data.title === 'renamed'));
       // No snapshot replay: the resumed stream starts with changes, then ready.

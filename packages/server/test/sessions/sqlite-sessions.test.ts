@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 import { describeSessionApi, type ServerUnderTest } from './session-api-suite.js';
 import { describeSessionWatch } from './session-watch-suite.js';
 
@@ -10,6 +11,7 @@ async function startSqlite(): Promise<ServerUnderTest> {
   const server = await startServer({ port: 0, dataDir, logLevel: 'silent' });
   return {
     url: server.url,
+    key: await adminKeyOf(server),
     stop: async () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });

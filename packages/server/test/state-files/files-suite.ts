@@ -15,7 +15,7 @@ export function describeSessionFiles(name: string, start: () => Promise<ServerUn
 
     beforeAll(async () => {
       server = await start();
-      api = dataApi(server.url);
+      api = dataApi(server.url, server.key);
     });
     afterAll(() => server?.stop());
 
@@ -53,7 +53,7 @@ export function describeSessionFiles(name: string, start: () => Promise<ServerUn
 
       await api.putFile(id, 'plain.txt', 'plain', { 'content-type': 'text/plain' });
       expect((await api.getFile(id, 'plain.txt')).headers.get('content-type')).toBe('text/plain');
-      const head = await fetch(`${server.url}/v1/sessions/${id}/files/raw.bin`, { method: 'HEAD' });
+      const head = await fetch(`${server.url}/v1/sessions/${id}/files/raw.bin`, { method: 'HEAD', headers: { authorization: `Bearer ${server.key}` } });
       expect([head.status, head.headers.get('content-length'), head.headers.get('etag')]).toEqual([
         200,
         '3',
@@ -114,18 +114,18 @@ export function describeSessionFiles(name: string, start: () => Promise<ServerUn
       ];
       for (const path of attempts) {
         for (const method of ['PUT', 'GET', 'DELETE']) {
-          const res = await rawRequest(server.url, method, base + path, method === 'PUT' ? Buffer.from('evil') : undefined);
+          const res = await rawRequest(server.url, method, base + path, method === 'PUT' ? Buffer.from('evil') : undefined, { authorization: `Bearer ${server.key}` });
           expect([path, method, res.status]).toEqual([path, method, 400]);
           expect(jsonOf(res).error.code, `${method} ${path}`).toBe('INVALID_PATH');
         }
       }
       // An escape no URL decoder accepts is refused before routing, as on every route.
-      const malformed = await rawRequest(server.url, 'PUT', `${base}a%zz`, Buffer.from('evil'));
+      const malformed = await rawRequest(server.url, 'PUT', `${base}a%zz`, Buffer.from('evil'), { authorization: `Bearer ${server.key}` });
       expect([malformed.status, jsonOf(malformed).error.code]).toEqual([400, 'BAD_REQUEST']);
       expect((await api.listFiles(id)).json.data).toEqual([]);
       // The longest path allowed, and escapes of allowed characters, are fine.
       expect((await api.putFile(id, 'y'.repeat(512), 'ok')).status).toBe(201);
-      expect((await rawRequest(server.url, 'PUT', `${base}%61bc`, Buffer.from('ok'))).status).toBe(201);
+      expect((await rawRequest(server.url, 'PUT', `${base}%61bc`, Buffer.from('ok'), { authorization: `Bearer ${server.key}` })).status).toBe(201);
       expect((await api.getFile(id, 'abc')).bytes.toString()).toBe('ok');
     });
 

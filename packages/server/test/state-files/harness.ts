@@ -4,6 +4,8 @@ import { sessionApi } from '../sessions/session-client.js';
 
 export interface ServerUnderTest {
   url: string;
+  /** An admin key of the server. */
+  key: string;
   /** The server's own store, to check what a delete left behind in the database. */
   store: Store;
   stop(): Promise<void>;
@@ -21,10 +23,11 @@ export interface Reply {
   json: any;
 }
 
-export function dataApi(baseUrl: string) {
-  const sessions = sessionApi(baseUrl);
+export function dataApi(baseUrl: string, key: string) {
+  const sessions = sessionApi(baseUrl, key);
+  const auth = { authorization: `Bearer ${key}` };
   const send = async (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> => {
-    const res = await fetch(baseUrl + path, { method, headers, body });
+    const res = await fetch(baseUrl + path, { method, headers: { ...auth, ...headers }, body });
     const text = await res.text();
     let json: any;
     try {
@@ -35,6 +38,7 @@ export function dataApi(baseUrl: string) {
     return { status: res.status, headers: res.headers, text, json };
   };
   return {
+    key,
     send,
     newSession: async (body: Record<string, unknown> = {}) => (await sessions.create(body)).body.session.id,
     close: (id: string) => sessions.close(id),
@@ -45,7 +49,7 @@ export function dataApi(baseUrl: string) {
     putFile: (id: string, path: string, data: string | Buffer, headers: Record<string, string> = {}) =>
       send('PUT', `/v1/sessions/${id}/files/${path}`, data, headers),
     getFile: async (id: string, path: string, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${baseUrl}/v1/sessions/${id}/files/${path}`, { headers });
+      const res = await fetch(`${baseUrl}/v1/sessions/${id}/files/${path}`, { headers: { ...auth, ...headers } });
       return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
     },
     deleteFile: (id: string, path: string) => send('DELETE', `/v1/sessions/${id}/files/${path}`),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../src/server.js';
+import { adminKeyOf } from '../support/credentials.js';
 import { describeSessionFiles } from './files-suite.js';
 import { TEST_LIMITS, type ServerUnderTest } from './harness.js';
 import { describeSessionState } from './state-suite.js';
@@ -11,6 +12,7 @@ async function startSqlite(): Promise<ServerUnderTest> {
   const server = await startServer({ port: 0, dataDir, logLevel: 'silent', ...TEST_LIMITS });
   return {
     url: server.url,
+    key: await adminKeyOf(server),
     store: server.store,
     stop: async () => {
       await server.stop();

@@ -12,7 +12,7 @@ export function describeSessionState(name: string, start: () => Promise<ServerUn
 
     beforeAll(async () => {
       server = await start();
-      api = dataApi(server.url);
+      api = dataApi(server.url, server.key);
     });
     afterAll(() => server?.stop());
 

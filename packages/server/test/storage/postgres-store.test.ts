@@ -18,7 +18,7 @@ if (available) {
   // One database for the file; every test starts from empty tables.
   describeStoreSuite('postgres', async () => {
     const store = await PostgresStore.open({ url: database.url, poolSize: 4, statementTimeoutMs: 10_000, durability: 'fsync' });
-    await sql`TRUNCATE streams, stream_rows, producers RESTART IDENTITY`;
+    await sql`TRUNCATE streams, stream_rows, producers, api_keys, projects, server_secrets RESTART IDENTITY`;
     return { store, cleanup: () => store.close() };
   });
 } else {

@@ -8,6 +8,7 @@
  */
 import { describe } from 'vitest';
 import { appendTests, createTests } from './store-create-append.js';
+import { authTests } from './store-auth.js';
 import { concurrencyTests } from './store-concurrency.js';
 import { expiryTests } from './store-expiry.js';
 import { forkTests } from './store-forks.js';
@@ -27,5 +28,6 @@ export function describeStoreSuite(name: string, factory: StoreFactory): void {
     forkTests(harness);
     expiryTests(harness);
     concurrencyTests(harness);
+    authTests(harness);
   });
 }

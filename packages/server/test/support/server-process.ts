@@ -3,12 +3,17 @@
  * signals or crashes matter. Needs the workspace built (`npm run build`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI_ENTRY = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
 
 export interface ServerProcess {
   url: string;
+  /** The admin key the server printed on its first start on an empty store, else null. */
+  adminKey: string | null;
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -17,19 +22,28 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(args: string[], timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+  // A process without a data directory of its own (PostgreSQL replicas) still writes its admin
+  // key to one: give it a scratch one rather than the working directory's.
+  const scratch = args.includes('--data-dir') ? null : mkdtempSync(join(tmpdir(), 'tether-process-'));
+  const dataArgs = scratch ? ['--data-dir', scratch] : [];
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--log-level', 'warn', ...dataArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /http:\/\/[^\s)]+/.exec(output);
+      const match = /listening on (http:\/\/[^\s)]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[0]);
+        resolve(match[1]!);
       }
     };
     child.stdout!.on('data', onData);
@@ -41,6 +55,7 @@ export async function startServerProcess(args: string[], timeoutMs = 20_000): Pr
   });
   return {
     url,
+    adminKey: /admin key \(shown once[^)]*\): (tk_\S+)/.exec(output)?.[1] ?? null,
     child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {

@@ -15,7 +15,7 @@ export function describeInteractions(name: string, start: StartTurnServers): voi
 
     beforeAll(async () => {
       servers = await start();
-      apis = servers.urls.map(turnApi);
+      apis = servers.urls.map((url) => turnApi(url, servers.key));
       api = apis[0]!;
     });
     afterAll(() => servers?.stop());

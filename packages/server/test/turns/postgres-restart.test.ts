@@ -22,7 +22,9 @@ if (await requirePostgres('turn recovery on PostgreSQL')) {
       const args = ['--postgres', database.url, '--turn-sweep-interval-ms', '50'];
       const first = await startServerProcess(args);
       servers.push(first);
-      let api = turnApi(first.url);
+      // The key made on the first start is in the database the second start uses.
+      const key = first.adminKey!;
+      let api = turnApi(first.url, key);
       const session = await api.newSession({ agent: 'pg-crash' });
       await api.send(session.id, { content: 'work' });
       const claim = (await api.claim({ runnerId: 'r', agents: ['pg-crash'], waitMs: 1_000, leaseMs: 5_000 })).body;
@@ -30,7 +32,7 @@ if (await requirePostgres('turn recovery on PostgreSQL')) {
 
       const second = await startServerProcess(args);
       servers.push(second);
-      api = turnApi(second.url);
+      api = turnApi(second.url, key);
       await sleep(300);
       expect((await api.get(session.id)).body.status).toBe('running');
       // The runner, talking to the surviving replica, is still in business.

@@ -12,6 +12,8 @@ async function startPostgres(options: TurnServerOptions = {}): Promise<TurnServe
   const second = await startServerProcess(args);
   return {
     urls: [first.url, second.url],
+    // The first replica made the database's admin key; the second found it there.
+    key: first.adminKey!,
     stop: async () => {
       await Promise.all([first.stop(), second.stop()]);
       await database.drop();

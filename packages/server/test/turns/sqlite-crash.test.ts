@@ -20,7 +20,9 @@ describe('SQLite server killed mid-turn', () => {
 
   it('leaves no turn running after a restart', async () => {
     server = await startServerProcess(['--data-dir', dataDir]);
-    let api = turnApi(server.url);
+    // The key made on the first start survives the crash with the store.
+    const key = server.adminKey!;
+    let api = turnApi(server.url, key);
     const agent = 'crash-agent';
     const running = await api.newSession({ agent });
     const waiting = await api.newSession({ agent });
@@ -39,7 +41,7 @@ describe('SQLite server killed mid-turn', () => {
 
     expect(await server.stop('SIGKILL')).toBeNull();
     server = await startServerProcess(['--data-dir', dataDir]);
-    api = turnApi(server.url);
+    api = turnApi(server.url, key);
 
     for (const claim of claims) {
       const sessionId = claim.turn.sessionId;

@@ -17,6 +17,7 @@ async function startSqlite(options: TurnServerOptions = {}): Promise<TurnServers
   ]);
   return {
     urls: [server.url],
+    key: server.adminKey!,
     stop: async () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });

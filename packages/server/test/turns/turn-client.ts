@@ -8,8 +8,9 @@ export interface Claim {
   producer: { id: string; epoch: number };
 }
 
-export function turnApi(baseUrl: string) {
-  const api = sessionApi(baseUrl);
+export function turnApi(baseUrl: string, key: string) {
+  const api = sessionApi(baseUrl, key);
+  const auth = { authorization: `Bearer ${key}` };
   const { call } = api;
   const turnPath = (sessionId: string, turnId: string) => `/v1/sessions/${sessionId}/turns/${turnId}`;
   return {
@@ -30,7 +31,7 @@ export function turnApi(baseUrl: string) {
     inbox: (query = '') => call('GET', `/v1/interactions${query ? `?${query}` : ''}`),
     /** Appends to a channel, as a runner (with the lease's producer epoch) when `producer` is given. */
     append: async (sessionId: string, channel: 'out' | 'in', events: unknown, producer?: { epoch: number; seq: number }) => {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const headers: Record<string, string> = { ...auth, 'content-type': 'application/json' };
       if (producer) {
         headers['producer-id'] = 'tether-runner';
         headers['producer-epoch'] = String(producer.epoch);
@@ -41,7 +42,7 @@ export function turnApi(baseUrl: string) {
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
     events: async (sessionId: string, channel: 'out' | 'in') => {
-      const res = await fetch(`${baseUrl}/v1/stream/sessions/${sessionId}/${channel}?offset=-1`);
+      const res = await fetch(`${baseUrl}/v1/stream/sessions/${sessionId}/${channel}?offset=-1`, { headers: auth });
       return (await res.json()) as Record<string, any>[];
     },
   };

@@ -8,6 +8,8 @@ import { eventually, sleep, turnApi, type Claim, type TurnApi } from './turn-cli
 
 export interface TurnServers {
   urls: string[];
+  /** An admin key valid on every replica. */
+  key: string;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export function describeTurns(name: string, start: StartTurnServers): void {
 
     beforeAll(async () => {
       servers = await start();
-      apis = servers.urls.map(turnApi);
+      apis = servers.urls.map((url) => turnApi(url, servers.key));
       api = apis[0]!;
     });
     afterAll(() => servers?.stop());
@@ -298,7 +300,10 @@ export function describeTurns(name: string, start: StartTurnServers): void {
     it('the monitor sees a session go queued, running and idle', async () => {
       const agent = newAgent();
       const controller = new AbortController();
-      const res = await fetch(`${servers.urls.at(-1)}/v1/sessions/watch?agent=${agent}`, { signal: controller.signal });
+      const res = await fetch(`${servers.urls.at(-1)}/v1/sessions/watch?agent=${agent}`, {
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${servers.key}` },
+      });
       const statuses: string[] = [];
       const reading = (async () => {
         const decoder = new TextDecoder();
@@ -344,7 +349,7 @@ export function describeTurns(name: string, start: StartTurnServers): void {
     afterAll(() => servers?.stop());
 
     it('queues a lapsed turn again while it has retries, then interrupts it', async () => {
-      const api = turnApi(servers.urls[0]!);
+      const api = turnApi(servers.urls[0]!, servers.key);
       const agent = `retry-${Math.random().toString(36).slice(2, 8)}`;
       const session = await api.newSession({ agent });
       const turnId = (await api.send(session.id, { content: 'flaky' })).body.turn.id;

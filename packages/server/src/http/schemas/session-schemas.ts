@@ -78,7 +78,11 @@ export const CreateSessionBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const CreateSessionResponse = Type.Object({ session: SessionSchema, created: Type.Boolean() });
+export const CreateSessionResponse = Type.Object({
+  session: SessionSchema,
+  created: Type.Boolean(),
+  token: Type.String({ description: 'a session token with read and write scopes for this session' }),
+});
 
 export const ListSessionsQuery = Type.Object(
   {

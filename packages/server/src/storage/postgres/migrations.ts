@@ -8,6 +8,7 @@ import { begin, type Db } from './connection.js';
 import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
 import { postgresTurnsMigration } from './turns-migration.js';
+import { postgresAuthMigration } from './auth-migration.js';
 
 export interface Migration {
   version: number;
@@ -65,6 +66,7 @@ export const postgresMigrations: Migration[] = [
   sessionsMigration,
   postgresSessionDataMigration,
   postgresTurnsMigration,
+  postgresAuthMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

@@ -48,6 +48,8 @@ import { GroupCommit } from './group-commit.js';
 import { PostgresSessionData } from './postgres-session-data.js';
 import { PostgresSessions, type PgStreamTx } from './postgres-sessions.js';
 import { PostgresTurns } from './postgres-turns.js';
+import { PostgresAuth } from './postgres-auth.js';
+import type { AuthStore } from '../auth-types.js';
 import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
 import { applyPostgresMigrations } from './migrations.js';
@@ -76,6 +78,7 @@ export class PostgresStore implements Store, PgStreamTx {
   /** Turns and interactions, locked per session row. */
   readonly turns: TurnStore;
   readonly sessionData: SessionDataStore;
+  readonly auth: AuthStore;
   private readonly reader: ForkReader;
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>;
   private readonly forget = (id: number) => this.reader.forget(id);
@@ -96,6 +99,7 @@ export class PostgresStore implements Store, PgStreamTx {
       beforeDelete: (tx, id) => turns.deleteInTx(tx, id),
     });
     this.sessionData = new PostgresSessionData(pool.live);
+    this.auth = new PostgresAuth(pool.live);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) =>
         this.guard(

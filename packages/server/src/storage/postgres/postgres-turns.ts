@@ -212,7 +212,8 @@ export class PostgresTurns implements TurnStore {
       const agents = filter.agents.length ? q`AND s.agent = ANY(${arrayLiteral(filter.agents)}::text[])` : q``;
       return q<{ project_id: string; id: string }[]>`SELECT s.project_id, s.id
         FROM turns t JOIN sessions s ON s.id = t.session_id
-        WHERE t.status = 'queued' AND s.status = 'queued' AND (s.expires_at IS NULL OR s.expires_at > ${filter.now}) ${agents}
+        WHERE t.status = 'queued' AND s.status = 'queued' AND s.project_id = ${filter.projectId}
+          AND (s.expires_at IS NULL OR s.expires_at > ${filter.now}) ${agents}
         ORDER BY t.queued_at, t.id LIMIT 1 ${lock ? q`FOR UPDATE OF s SKIP LOCKED` : q``}`;
     };
     // Every waiting claimer wakes on every admitted turn; those that find the
@@ -226,6 +227,11 @@ export class PostgresTurns implements TurnStore {
       if (decision.result === null) return null;
       return (await this.apply(tx, snapshot, decision, await this.lockChannels(tx, snapshot.head, decision.plan))) as MutationResult<R>;
     });
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.guard(this.db<{ status: string; n: string }[]>`SELECT status, count(*) AS n FROM turns GROUP BY status`);
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   }
 
   lapsedLeases(now: number, limit: number, all = false): Promise<{ projectId: string; sessionId: string }[]> {

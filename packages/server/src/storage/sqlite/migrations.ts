@@ -1,6 +1,7 @@
 /** Numbered SQLite migrations; applied in order, each once, in a transaction. */
 import { sqliteSessionDataMigration } from './session-data-migration.js';
 import { sqliteTurnsMigration } from './turns-migration.js';
+import { sqliteAuthMigration } from './auth-migration.js';
 
 export const sqliteMigrations: { version: number; name: string; sql: string }[] = [
   {
@@ -112,4 +113,5 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   },
   sqliteSessionDataMigration,
   sqliteTurnsMigration,
+  sqliteAuthMigration,
 ];

@@ -32,6 +32,8 @@ import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WriteBatcher } from './write-batcher.js';
 import { SqliteTurns } from './sqlite-turns.js';
+import { SqliteAuth } from './sqlite-auth.js';
+import type { AuthStore } from '../auth-types.js';
 import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
 
@@ -111,6 +113,7 @@ export class SqliteStore implements Store, StreamTx {
   /** Turns and interactions, written in the same batches as the channel events they cause. */
   readonly turns: TurnStore;
   readonly sessionData: SessionDataStore;
+  readonly auth: AuthStore;
   private readonly db: Database.Database;
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
@@ -162,6 +165,7 @@ export class SqliteStore implements Store, StreamTx {
       beforeDelete: (id) => turns.deleteInTx(id),
     });
     this.sessionData = new SqliteSessionData(db, this.writes);
+    this.auth = new SqliteAuth(db, this.writes);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) => {
         const rows: StoredRow[] = [];

@@ -197,7 +197,7 @@ export class SqliteTurns implements TurnStore {
       const filter = agents ? `AND s.agent IN (${Array(agents).fill('?').join(', ')})` : '';
       statement = this.db.prepare(`SELECT t.project_id AS projectId, t.session_id AS sessionId
         FROM turns t JOIN sessions s ON s.id = t.session_id
-        WHERE t.status = 'queued' AND s.status = 'queued' AND (s.expires_at IS NULL OR s.expires_at > ?) ${filter}
+        WHERE t.status = 'queued' AND s.status = 'queued' AND s.project_id = ? AND (s.expires_at IS NULL OR s.expires_at > ?) ${filter}
         ORDER BY t.queued_at, t.id LIMIT 1`);
       this.claimQueries.set(agents, statement);
     }
@@ -207,9 +207,9 @@ export class SqliteTurns implements TurnStore {
   async claim<R>(filter: ClaimFilter, decide: Decide<R | null>): Promise<MutationResult<R> | null> {
     // Every waiting claimer wakes on every admitted turn; those that find the
     // queue empty must not each cost a write transaction and an fsync.
-    if (!this.claimQuery(filter.agents.length).get(filter.now, ...filter.agents)) return null;
+    if (!this.claimQuery(filter.agents.length).get(filter.projectId, filter.now, ...filter.agents)) return null;
     return this.writes.submit(() => {
-      const row = this.claimQuery(filter.agents.length).get(filter.now, ...filter.agents) as
+      const row = this.claimQuery(filter.agents.length).get(filter.projectId, filter.now, ...filter.agents) as
         | { projectId: string; sessionId: string }
         | undefined;
       if (!row) return null;
@@ -218,6 +218,11 @@ export class SqliteTurns implements TurnStore {
       if (decision.result === null) return null;
       return this.apply(snapshot, decision) as MutationResult<R>;
     });
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = this.db.prepare('SELECT status, count(*) AS n FROM turns GROUP BY status').all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
   async lapsedLeases(now: number, limit: number, all = false): Promise<{ projectId: string; sessionId: string }[]> {
