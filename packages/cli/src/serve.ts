@@ -28,6 +28,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
       'max-message-bytes': { type: 'string' },
       'turn-retries': { type: 'string' },
       'turn-sweep-interval-ms': { type: 'string' },
+      'retain-closed-days': { type: 'string' },
     },
   });
   const durability = values.durability ?? 'fsync';
@@ -47,6 +48,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
     maxMessageBytes: integer('max-message-bytes', values['max-message-bytes'], defaultConfig.maxMessageBytes, 1),
     turnRetries: integer('turn-retries', values['turn-retries'], defaultConfig.turnRetries),
     turnSweepIntervalMs: integer('turn-sweep-interval-ms', values['turn-sweep-interval-ms'], defaultConfig.turnSweepIntervalMs, 10),
+    retainClosedSessionsMs:
+      values['retain-closed-days'] === undefined ? null : integer('retain-closed-days', values['retain-closed-days'], 0, 1) * 86_400_000,
   };
 }
 

@@ -27,4 +27,5 @@ commands:
            --max-message-bytes N        (default 1048576)
            --turn-retries N             times a turn whose lease lapsed is queued again (default 0)
            --turn-sweep-interval-ms MS  how often lapsed leases and question timeouts are checked (default 1000)
+           --retain-closed-days N       delete sessions N days after they closed (default: keep)
 `;

@@ -38,6 +38,12 @@ export interface ServerConfig {
   maxClaimWaitMs: number;
   /** Waiting claimers re-check the queue this often even without a wake-up. */
   claimPollMs: number;
+  /**
+   * Closed (and expired) sessions are deleted, with their channels and
+   * transcripts, this long after they closed; null keeps them for ever.
+   * Swept every `sweepIntervalMs`, `sweepBatchSize` sessions at a time.
+   */
+  retainClosedSessionsMs: number | null;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -66,6 +72,7 @@ export const defaultConfig: ServerConfig = {
   turnRetries: 0,
   maxClaimWaitMs: 60_000,
   claimPollMs: 1_000,
+  retainClosedSessionsMs: null,
 };
 
 export function resolveConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {

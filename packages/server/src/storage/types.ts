@@ -6,6 +6,7 @@
  */
 import type { SessionDataStore } from './session-data-types.js';
 import type { SessionStore } from './session-types.js';
+import type { TranscriptStore } from './transcript-types.js';
 import type { TurnStore } from './turn-types.js';
 
 /** A producer's `(id, epoch, seq)` tuple from the idempotent-producer headers. */
@@ -119,6 +120,8 @@ export interface Store {
   readonly sessionData: SessionDataStore;
   /** Turns, runners' leases and interactions (DESIGN §4), in the sessions' transactions. */
   readonly turns: TurnStore;
+  /** Transcripts, usage and search (DESIGN §6), projected in the appends' transactions. */
+  readonly transcripts: TranscriptStore;
   createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
   append(request: AppendRequest): Promise<AppendOutcome>;
   deleteStream(path: string, now: number): Promise<DeleteOutcome>;

@@ -7,6 +7,7 @@
 import { begin, type Db } from './connection.js';
 import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
+import { postgresTranscriptsMigration } from './transcripts-migration.js';
 import { postgresTurnsMigration } from './turns-migration.js';
 
 export interface Migration {
@@ -65,6 +66,7 @@ export const postgresMigrations: Migration[] = [
   sessionsMigration,
   postgresSessionDataMigration,
   postgresTurnsMigration,
+  postgresTranscriptsMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

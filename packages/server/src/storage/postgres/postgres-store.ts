@@ -48,6 +48,7 @@ import { GroupCommit } from './group-commit.js';
 import { PostgresSessionData } from './postgres-session-data.js';
 import { PostgresSessions, type PgStreamTx } from './postgres-sessions.js';
 import { PostgresTurns } from './postgres-turns.js';
+import { PostgresTranscripts, deleteTranscriptInTx } from './postgres-transcripts.js';
 import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
 import { applyPostgresMigrations } from './migrations.js';
@@ -76,6 +77,7 @@ export class PostgresStore implements Store, PgStreamTx {
   /** Turns and interactions, locked per session row. */
   readonly turns: TurnStore;
   readonly sessionData: SessionDataStore;
+  readonly transcripts: PostgresTranscripts;
   private readonly reader: ForkReader;
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>;
   private readonly forget = (id: number) => this.reader.forget(id);
@@ -93,8 +95,12 @@ export class PostgresStore implements Store, PgStreamTx {
     this.turns = turns;
     this.sessions = new PostgresSessions(pool.live, this, {
       beforeClose: (tx, projectId, id, now) => turns.closeInTx(tx, projectId, id, now, decideClose),
-      beforeDelete: (tx, id) => turns.deleteInTx(tx, id),
+      beforeDelete: async (tx, id) => {
+        await turns.deleteInTx(tx, id);
+        await deleteTranscriptInTx(tx, id);
+      },
     });
+    this.transcripts = new PostgresTranscripts(pool.live);
     this.sessionData = new PostgresSessionData(pool.live);
     this.reader = new ForkReader({
       rowsAfter: (id, from, limit, maxBytes) =>

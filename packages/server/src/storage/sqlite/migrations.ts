@@ -1,5 +1,6 @@
 /** Numbered SQLite migrations; applied in order, each once, in a transaction. */
 import { sqliteSessionDataMigration } from './session-data-migration.js';
+import { sqliteTranscriptsMigration } from './transcripts-migration.js';
 import { sqliteTurnsMigration } from './turns-migration.js';
 
 export const sqliteMigrations: { version: number; name: string; sql: string }[] = [
@@ -112,4 +113,5 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   },
   sqliteSessionDataMigration,
   sqliteTurnsMigration,
+  sqliteTranscriptsMigration,
 ];

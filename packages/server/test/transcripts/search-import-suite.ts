@@ -1,0 +1,1 @@
+export function describeSearchAndImport(_name: string, _start: unknown): void {}
