@@ -82,6 +82,7 @@ function tetherLine(record: Record<string, unknown>, state: ParseState): void {
     imported.type = str(session.type);
     imported.tags = Array.isArray(session.tags) ? session.tags.filter((t): t is string => typeof t === 'string') : [];
     imported.metadata = isObject(session.metadata) ? session.metadata : {};
+    imported.records = 1;
     state.current = imported;
     state.sessions.push(imported);
     state.positions.set(imported, []);
