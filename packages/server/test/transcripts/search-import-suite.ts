@@ -126,6 +126,29 @@ export function describeSearchAndImport(name: string, start: StartServer): void 
       expect([...scores].sort((x, y) => y - x)).toEqual(scores);
     });
 
+    it('finds filtered hits that rank below hundreds of others, in order across pages', async () => {
+      const w = unique();
+      const loud = await api.newSession({ agent: `loud-${w}` });
+      const quiet = await api.newSession({ agent: `quiet-${w}` });
+      // 600 short, high-scoring matches the filter excludes, then 5 long, low-scoring ones it keeps.
+      await api.append(loud.id, 'out', Array.from({ length: 600 }, (_, n) => ({ type: 'message', role: 'assistant', text: `${w} ${w} n${n}` })));
+      await api.append(quiet.id, 'out', Array.from({ length: 5 }, (_, n) => ({ type: 'message', role: 'assistant', text: `${w} ${'padding '.repeat(40 + n * 10)}` })));
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await search(`q=${w}&agent=quiet-${w}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        seen.push(...page.body.data.map((h: any) => h.message.text.length));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(seen).toHaveLength(5);
+      // Shorter texts rank higher for the same one match.
+      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+      const unfiltered = await search(`q=${w}&limit=100`);
+      expect(unfiltered.body.data).toHaveLength(100);
+      expect(unfiltered.body.data.every((h: any) => h.session.id === loud.id)).toBe(true);
+    });
+
     it('exports a transcript and imports it into a fresh server unchanged, once', async () => {
       const session = await api.newSession({ title: 'round trip', externalId: `rt-${unique()}` });
       await api.append(session.id, 'in', [{ type: 'custom.note', text: 'not a message' }]);

@@ -6,7 +6,6 @@
  * the same order here keeps the two from deadlocking.
  */
 import { POSTGRES_ROWS } from '../row-mappers.js';
-import { tsQuery } from '../search-query.js';
 import {
   channelOfPath,
   mayProject,
@@ -23,6 +22,7 @@ import type { SearchQuery, SearchRow, TranscriptStore } from '../transcript-type
 import type { AppendRequest } from '../types.js';
 import { storeError, transaction, type Db, type Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
+import { searchPostgres } from './postgres-search.js';
 
 export interface AcceptedAppend {
   path: string;
@@ -240,45 +240,6 @@ export class PostgresTranscripts implements TranscriptStore {
   }
 
   async search(query: SearchQuery): Promise<SearchRow[]> {
-    const q = tsQuery(query.terms);
-    if (!q) return [];
-    const db = this.db;
-    const conditions = [db`s.project_id = ${query.projectId}`];
-    if (query.agent !== null) conditions.push(db`s.agent = ${query.agent}`);
-    if (query.type !== null) conditions.push(db`s.type = ${query.type}`);
-    if (query.createdAfter !== null) conditions.push(db`s.created_at > ${query.createdAfter}`);
-    if (query.createdBefore !== null) conditions.push(db`s.created_at < ${query.createdBefore}`);
-    if (query.statuses.length) conditions.push(db`s.status = ANY(${arrayLiteral(query.statuses)}::text[])`);
-    for (const tag of query.tags) {
-      conditions.push(db`EXISTS (SELECT 1 FROM session_tags g WHERE g.project_id = s.project_id AND g.tag = ${tag} AND g.session_id = s.id)`);
-    }
-    if (query.tool !== null) conditions.push(db`EXISTS (SELECT 1 FROM tool_calls f WHERE f.name = ${query.tool} AND f.session_id = s.id)`);
-    if (query.after) {
-      conditions.push(db`(h.score < ${query.after.score}::float8 OR (h.score = ${query.after.score}::float8 AND h.key > ${query.after.key}))`);
-    }
-    const where = conditions.reduce((acc, condition) => db`${acc} AND ${condition}`);
-    const rows = await this.guard(db<{ kind: SearchRow['kind']; session_id: string; key: string; score: number; text: string; message_seq: number | null }[]>`
-      WITH q AS (SELECT to_tsquery('simple', ${q}) AS query)
-      SELECT h.kind, h.session_id, h.key, h.score, h.text, h.message_seq FROM (
-        SELECT 'message' AS kind, m.session_id, 'm' || lpad(m.seq::text, 12, '0') AS key,
-          ts_rank(m.search, q.query)::float8 AS score, m.text, m.seq AS message_seq
-          FROM messages m, q WHERE m.search @@ q.query
-        UNION ALL
-        SELECT 'tool', t.session_id, 't' || lpad(t.seq::text, 12, '0'), ts_rank(t.search, q.query)::float8, t.name, NULL
-          FROM tool_calls t, q WHERE t.search @@ q.query
-        UNION ALL
-        SELECT 'title', x.id, 's' || x.id, ts_rank(x.title_search, q.query)::float8, x.title, NULL
-          FROM sessions x, q WHERE x.title_search @@ q.query
-      ) h JOIN sessions s ON s.id = h.session_id
-      WHERE ${where}
-      ORDER BY h.score DESC, h.key LIMIT ${query.limit}`);
-    return rows.map((row) => ({
-      kind: row.kind,
-      sessionId: row.session_id,
-      key: row.key,
-      score: row.score,
-      text: row.text,
-      messageSeq: row.message_seq,
-    }));
+    return this.guard(searchPostgres(this.db, query));
   }
 }

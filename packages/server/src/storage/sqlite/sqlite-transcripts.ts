@@ -5,7 +5,6 @@
  */
 import type Database from 'better-sqlite3';
 import { SQLITE_ROWS } from '../row-mappers.js';
-import { fts5Query } from '../search-query.js';
 import {
   channelOfPath,
   mayProject,
@@ -20,6 +19,7 @@ import {
 import { jsonText, messageFromRow, toolCallFromRow, usageFromRow, type MessageRow, type ToolCallRow, type UsageTotalsRow } from '../transcript-rows.js';
 import type { SearchQuery, SearchRow, TranscriptStore } from '../transcript-types.js';
 import type { WriteBatcher } from './write-batcher.js';
+import { searchSqlite } from './sqlite-search.js';
 
 const messageParams = (m: MessageRecord) => ({
   id: m.id, projectId: m.projectId, sessionId: m.sessionId, turnId: m.turnId, channel: m.channel, position: m.position,
@@ -191,44 +191,6 @@ export class SqliteTranscripts implements TranscriptStore {
   }
 
   async search(query: SearchQuery): Promise<SearchRow[]> {
-    const match = fts5Query(query.terms);
-    if (!match) return [];
-    const where = ['s.project_id = @projectId'];
-    const params: Record<string, unknown> = { match, projectId: query.projectId, limit: query.limit };
-    if (query.agent !== null) where.push('s.agent = @agent'), (params.agent = query.agent);
-    if (query.type !== null) where.push('s.type = @type'), (params.type = query.type);
-    if (query.createdAfter !== null) where.push('s.created_at > @createdAfter'), (params.createdAfter = query.createdAfter);
-    if (query.createdBefore !== null) where.push('s.created_at < @createdBefore'), (params.createdBefore = query.createdBefore);
-    if (query.statuses.length) {
-      where.push(`s.status IN (${query.statuses.map((_, n) => `@status${n}`).join(', ')})`);
-      query.statuses.forEach((status, n) => (params[`status${n}`] = status));
-    }
-    query.tags.forEach((tag, n) => {
-      where.push(`EXISTS (SELECT 1 FROM session_tags g WHERE g.project_id = s.project_id AND g.tag = @tag${n} AND g.session_id = s.id)`);
-      params[`tag${n}`] = tag;
-    });
-    if (query.tool !== null) {
-      where.push('EXISTS (SELECT 1 FROM tool_calls f WHERE f.name = @tool AND f.session_id = s.id)');
-      params.tool = query.tool;
-    }
-    if (query.after) {
-      where.push('(h.score < @afterScore OR (h.score = @afterScore AND h.key > @afterKey))');
-      params.afterScore = query.after.score;
-      params.afterKey = query.after.key;
-    }
-    const sql = `SELECT h.kind, h.session_id AS sessionId, h.key, h.score, h.text, h.message_seq AS messageSeq FROM (
-        SELECT 'message' AS kind, m.session_id, 'm' || printf('%012d', m.seq) AS key, -bm25(messages_fts) AS score,
-          m.text, m.seq AS message_seq
-          FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid WHERE messages_fts MATCH @match
-        UNION ALL
-        SELECT 'tool', t.session_id, 't' || printf('%012d', t.seq), -bm25(tool_calls_fts), t.name, NULL
-          FROM tool_calls_fts JOIN tool_calls t ON t.seq = tool_calls_fts.rowid WHERE tool_calls_fts MATCH @match
-        UNION ALL
-        SELECT 'title', x.id, 's' || printf('%012d', x.rowid), -bm25(sessions_fts), x.title, NULL
-          FROM sessions_fts JOIN sessions x ON x.rowid = sessions_fts.rowid WHERE sessions_fts MATCH @match
-      ) h JOIN sessions s ON s.id = h.session_id
-      WHERE ${where.join(' AND ')}
-      ORDER BY h.score DESC, h.key LIMIT @limit`;
-    return this.db.prepare(sql).all(params) as SearchRow[];
+    return searchSqlite(this.db, query);
   }
 }
