@@ -55,27 +55,31 @@ export async function searchPostgres(db: Db, query: SearchQuery): Promise<Search
   for (let candidates = Math.max(FIRST_CANDIDATES, query.limit * 16); ; candidates *= 8) {
     const limit = candidates > 1_000_000 ? null : candidates;
     const cap = limit === null ? db`` : db`LIMIT ${limit}`;
+    // The query is parsed once per statement (a CTE), not once per ranked row.
     const [messages, titles, tools] = await Promise.all([
       db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
-        WITH c AS (
-          SELECT m.seq, m.session_id, ts_rank(m.search, to_tsquery('simple', ${q}))::float8 AS score FROM messages m
-          WHERE m.search @@ to_tsquery('simple', ${q}) AND m.project_id = ${query.projectId}
-            ${resume(0, db`ts_rank(m.search, to_tsquery('simple', ${q}))::float8`, db`lpad(m.seq::text, 15, '0')`)}
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query),
+        c AS (
+          SELECT m.seq, m.session_id, ts_rank(m.search, q.query)::float8 AS score FROM q, messages m
+          WHERE m.search @@ q.query AND m.project_id = ${query.projectId}
+            ${resume(0, db`ts_rank(m.search, q.query)::float8`, db`lpad(m.seq::text, 15, '0')`)}
           ORDER BY score DESC, m.seq ${cap})
         SELECT lpad(c.seq::text, 15, '0') AS ref, c.score, c.session_id, '' AS text,
           EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id AND ${where}) AS passes
         FROM c ORDER BY c.score DESC, c.seq`,
       db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
-        SELECT s.id AS ref, ts_rank(s.title_search, to_tsquery('simple', ${q}))::float8 AS score, s.id AS session_id,
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query)
+        SELECT s.id AS ref, ts_rank(s.title_search, q.query)::float8 AS score, s.id AS session_id,
           s.title AS text, true AS passes
-        FROM sessions s WHERE s.title_search @@ to_tsquery('simple', ${q}) AND ${where}
-          ${resume(1, db`ts_rank(s.title_search, to_tsquery('simple', ${q}))::float8`, db`s.id`)}
+        FROM q, sessions s WHERE s.title_search @@ q.query AND ${where}
+          ${resume(1, db`ts_rank(s.title_search, q.query)::float8`, db`s.id`)}
         ORDER BY score DESC, s.id ${cap}`,
       db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
-        WITH c AS (
-          SELECT t.seq, t.session_id, t.name, ts_rank(t.search, to_tsquery('simple', ${q}))::float8 AS score FROM tool_calls t
-          WHERE t.search @@ to_tsquery('simple', ${q}) AND t.project_id = ${query.projectId}
-            ${resume(2, db`ts_rank(t.search, to_tsquery('simple', ${q}))::float8`, db`lpad(t.seq::text, 15, '0')`)}
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query),
+        c AS (
+          SELECT t.seq, t.session_id, t.name, ts_rank(t.search, q.query)::float8 AS score FROM q, tool_calls t
+          WHERE t.search @@ q.query AND t.project_id = ${query.projectId}
+            ${resume(2, db`ts_rank(t.search, q.query)::float8`, db`lpad(t.seq::text, 15, '0')`)}
           ORDER BY score DESC, t.seq ${cap})
         SELECT lpad(c.seq::text, 15, '0') AS ref, c.score, c.session_id, c.name AS text,
           EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id AND ${where}) AS passes
