@@ -74,7 +74,8 @@ export async function projectAppends(tx: Tx, heads: Map<string, Head>, accepted:
       runs.set(append.path, { ...channel, start: append.startPosition, events, now: append.now });
     }
   }
-  for (const run of runs.values()) await projectRun(tx, heads.get(run.sessionId)!, run);
+  // Runs touch different channels' rows; the driver pipelines them on the transaction's connection.
+  await Promise.all([...runs.values()].map((run) => projectRun(tx, heads.get(run.sessionId)!, run)));
 }
 
 async function projectRun(
