@@ -36,6 +36,9 @@ export interface ParsedImport {
 /** Claude Code line types that carry nothing for a transcript. */
 const IGNORED_CLAUDE_TYPES = new Set(['system', 'file-history-snapshot', 'queue-operation']);
 
+import { MAX_METADATA_BYTES, MAX_TAGS } from '@tether/protocol';
+
+const TAG = /^[^\s,]{1,64}$/;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 const EXTERNAL_ID_MAX = 256;
@@ -53,6 +56,8 @@ interface ParseState {
   /** Claude Code summaries seen before any conversation line, with their line numbers. */
   pendingSummaries: [number, Record<string, unknown>][];
   line: number;
+  /** The last `session` line was refused. */
+  refused: boolean;
 }
 
 function fail(message: string): never {
@@ -73,6 +78,9 @@ function externalIdFor(id: string): string {
 function tetherLine(record: Record<string, unknown>, state: ParseState): void {
   const type = record.type;
   if (type === 'session') {
+    // Until this line is accepted, records after it belong to no session (not to the one before).
+    state.current = null;
+    state.refused = true;
     const session = record.session;
     if (!isObject(session) || typeof session.id !== 'string') fail('`session` needs an object with an `id`');
     const imported = blankSession(externalIdFor(str(session.externalId) ?? session.id), null);
@@ -80,15 +88,22 @@ function tetherLine(record: Record<string, unknown>, state: ParseState): void {
     imported.agent = str(session.agent);
     imported.model = str(session.model);
     imported.type = str(session.type);
-    imported.tags = Array.isArray(session.tags) ? session.tags.filter((t): t is string => typeof t === 'string') : [];
+    // The same limits the session routes enforce, checked before anything is written.
+    const tags = session.tags === undefined || session.tags === null ? [] : session.tags;
+    if (!Array.isArray(tags) || tags.length > MAX_TAGS || new Set(tags).size !== tags.length || !tags.every((t) => typeof t === 'string' && TAG.test(t))) {
+      fail(`\`tags\` must be at most ${MAX_TAGS} distinct tags without spaces or commas`);
+    }
+    imported.tags = tags as string[];
     imported.metadata = isObject(session.metadata) ? session.metadata : {};
+    if (Buffer.byteLength(JSON.stringify(imported.metadata)) > MAX_METADATA_BYTES) fail(`\`metadata\` is larger than ${MAX_METADATA_BYTES} bytes`);
     imported.records = 1;
     state.current = imported;
+    state.refused = false;
     state.sessions.push(imported);
     state.positions.set(imported, []);
     return;
   }
-  const session = state.current ?? fail('a `session` line must come first');
+  const session = state.current ?? fail(state.refused ? 'its `session` line was refused' : 'a `session` line must come first');
   const ordered = state.positions.get(session)!;
   const at = (offset: unknown): number => {
     const match = typeof offset === 'string' ? /^\d{16}_(\d{16})$/.exec(offset) : null;
@@ -245,6 +260,7 @@ export function parseImport(body: string): ParsedImport {
     usageSeen: new Set(),
     pendingSummaries: [],
     line: 0,
+    refused: false,
   };
   body.split('\n').forEach((raw, index) => {
     state.line = index + 1;

@@ -97,4 +97,17 @@ describe('import parsing', () => {
     expect(parsed.sessions).toHaveLength(1);
     expect(parsed.sessions[0]!.in).toEqual([{ type: 'user.message', messageId: 'u', text: 'hi' }]);
   });
+
+  it('refuses session lines the session routes would refuse', () => {
+    const session = (fields: Record<string, unknown>) => JSON.stringify({ type: 'session', session: { id: 'ses_01ARZ3NDEKTSV4RRFFQ69G5FAV', ...fields } });
+    const parsed = parseImport([
+      session({ tags: ['a b'] }),
+      session({ tags: Array.from({ length: 21 }, (_, n) => `t${n}`) }),
+      session({ metadata: { big: 'x'.repeat(40_000) } }),
+      JSON.stringify({ type: 'message', message: { id: 'm', role: 'user', text: 'orphan' } }),
+      session({ tags: ['ok'], metadata: { fine: true } }),
+    ].join('\n'));
+    expect(parsed.errors.map((e) => [e.line, e.message.startsWith('its `session` line')])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    expect(parsed.sessions.map((s) => s.tags)).toEqual([['ok']]);
+  });
 });
