@@ -33,6 +33,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
       'rate-limit': { type: 'string' },
       'rate-limit-burst': { type: 'string' },
       'max-live-readers-per-key': { type: 'string' },
+      'retain-closed-days': { type: 'string' },
     },
   });
   const durability = values.durability ?? 'fsync';
@@ -63,6 +64,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
     maxMessageBytes: integer('max-message-bytes', values['max-message-bytes'], defaultConfig.maxMessageBytes, 1),
     turnRetries: integer('turn-retries', values['turn-retries'], defaultConfig.turnRetries),
     turnSweepIntervalMs: integer('turn-sweep-interval-ms', values['turn-sweep-interval-ms'], defaultConfig.turnSweepIntervalMs, 10),
+    retainClosedSessionsMs:
+      values['retain-closed-days'] === undefined ? null : integer('retain-closed-days', values['retain-closed-days'], 0, 1) * 86_400_000,
   };
 }
 

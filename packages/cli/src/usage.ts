@@ -34,6 +34,7 @@ server:
            --rate-limit-burst N         requests a credential may make at once (default 2000)
            --max-live-readers-per-key N open long-poll/SSE/claim requests per credential (default 200)
            --insecure-no-auth           turn authentication off (loopback --host only; says so loudly)
+           --retain-closed-days N       delete sessions N days after they closed (default: keep)
 
 sessions (<ref> is a session id, ses_…, or its externalId):
   sessions ls [--status S]... [--agent A] [--type T] [--tag T]... [--parent ID] [--limit N | --all]

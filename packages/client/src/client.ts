@@ -153,7 +153,7 @@ export class TetherClient {
     return (await this.http.json<ImportResult>('POST', `/v1/sessions/import${query}`, { rawBody: jsonl, headers, signal: options.signal })).body;
   }
 
-  /** A session's transcript: one JSON document, or JSONL text whose first line is the session. */
+  /** A session's transcript: one JSON document, or JSONL text whose first line is `{type: 'session', session}`. */
   exportTranscript(ref: string, options?: { format?: 'json'; signal?: AbortSignal }): Promise<Transcript>;
   exportTranscript(ref: string, options: { format: 'jsonl'; signal?: AbortSignal }): Promise<string>;
   async exportTranscript(ref: string, options: { format?: 'json' | 'jsonl'; signal?: AbortSignal } = {}): Promise<Transcript | string> {

@@ -13,3 +13,11 @@ export {
   type SessionUsage,
   type ChannelInfo,
 } from './sessions.js';
+export {
+  MAX_TOOL_OUTPUT_BYTES,
+  type Message,
+  type MessageStatus,
+  type ToolCall,
+  type TurnUsage,
+  type SearchHit,
+} from './transcripts.js';

@@ -23,6 +23,10 @@ import { streamRoutes } from './http/stream-routes.js';
 import { interactionRoutes } from './http/interaction-routes.js';
 import { runnerRoutes } from './http/runner-routes.js';
 import { turnRoutes } from './http/turn-routes.js';
+import { transcriptRoutes } from './http/transcript-routes.js';
+import { searchRoutes } from './http/search-routes.js';
+import { ImportService } from './services/import-service.js';
+import { TranscriptService } from './services/transcript-service.js';
 import { InteractionService } from './services/interaction-service.js';
 import { TurnService } from './services/turn-service.js';
 import { SessionChannelPolicy } from './services/session-channels.js';
@@ -51,6 +55,8 @@ export interface TetherApp {
   /** API keys, session tokens and projects. */
   auth: AuthService;
   metrics: Metrics;
+  /** Transcripts and search; the server's sweeper runs its retention. */
+  transcripts: TranscriptService;
   /** Every route registered, as `METHOD url`; tests hold OpenAPI and auth rules against it. */
   routes: { method: string; url: string }[];
 }
@@ -81,7 +87,14 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
-  const sessions = new SessionService({ sessions: store.sessions, notifier, clock });
+  const sessions: SessionService = new SessionService({
+    sessions: store.sessions,
+    notifier,
+    clock,
+    afterFork: (projectId, id) => transcripts.rebuild(projectId, id),
+  });
+  const transcripts = new TranscriptService({ store, sessions, clock });
+  const imports = new ImportService({ store, sessions, notifier, clock });
   const turns = new TurnService({
     store,
     sessions,
@@ -202,6 +215,8 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   await app.register(turnRoutes, { sessions, turns });
   await app.register(runnerRoutes, { sessions, turns, live });
   await app.register(interactionRoutes, { interactions });
+  await app.register(transcriptRoutes, { transcripts });
+  await app.register(searchRoutes, { transcripts, imports });
   await app.register(consoleRoutes, { dir: config.consoleDir === undefined ? consoleDir : config.consoleDir });
-  return { app, live, streams, sessions, turns, auth, metrics, routes };
+  return { app, live, streams, sessions, turns, transcripts, auth, metrics, routes };
 }

@@ -59,6 +59,12 @@ export interface ServerConfig {
   sessionTokenTtlSeconds: number;
   /** Longest lifetime a minted session token may ask for. */
   maxSessionTokenTtlSeconds: number;
+  /**
+   * Closed (and expired) sessions are deleted, with their channels and
+   * transcripts, this long after they closed; null keeps them for ever.
+   * Swept every `sweepIntervalMs`, `sweepBatchSize` sessions at a time.
+   */
+  retainClosedSessionsMs: number | null;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -95,6 +101,7 @@ export const defaultConfig: ServerConfig = {
   maxHeaderBytes: 16 * 1024,
   sessionTokenTtlSeconds: 24 * 3600,
   maxSessionTokenTtlSeconds: 30 * 24 * 3600,
+  retainClosedSessionsMs: null,
 };
 
 /** Whether a bind address only accepts connections from this machine. */

@@ -62,12 +62,21 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
 
+  let sweepingRetention = false;
   const sweeper = setInterval(() => {
     store.sweepExpired(Date.now(), config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'expiry sweep failed'));
     tether.sessions.expireDue(config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'session expiry failed'));
     store.sessions.pruneSessionChanges(Date.now() - config.sessionChangeRetentionMs, config.sweepBatchSize).catch((error) =>
       log.warn({ err: error }, 'change-log pruning failed'),
     );
+    if (config.retainClosedSessionsMs !== null && !sweepingRetention) {
+      // One bounded batch per tick; a backlog drains over the following ticks.
+      sweepingRetention = true;
+      tether.transcripts
+        .sweepRetention(config.retainClosedSessionsMs, config.sweepBatchSize)
+        .catch((error) => log.warn({ err: error }, 'retention sweep failed'))
+        .finally(() => (sweepingRetention = false));
+    }
   }, config.sweepIntervalMs);
   sweeper.unref();
   let sweepingTurns = false;

@@ -14,7 +14,15 @@ export type AccessRule =
    * a session token whose scope covers the session named by `params.ref` is
    * accepted too. `operator`: only the default project's admin keys.
    */
-  | { kind: 'keys'; roles: readonly KeyRole[]; session?: 'read' | 'write'; operator?: boolean; live?: boolean }
+  | {
+      kind: 'keys';
+      roles: readonly KeyRole[];
+      session?: 'read' | 'write';
+      /** With `session`: a route that names no session takes the token too, and limits what it answers to the token's session. */
+      tokenSession?: boolean;
+      operator?: boolean;
+      live?: boolean;
+    }
   /** Raw streams and session channels: what is allowed depends on the path and method. */
   | { kind: 'stream' };
 
@@ -33,6 +41,8 @@ export const access = {
   operator: (): AccessRule => ({ kind: 'keys', roles: ['admin'], operator: true }),
   /** API keys of any role, or a session token with read (or write) scope for this session. */
   sessionRead: (): AccessRule => ({ kind: 'keys', roles: ALL, session: 'read' }),
+  /** Any API key of the project, or a session token, whose answer the route limits to the token's session. */
+  ownSessionRead: (): AccessRule => ({ kind: 'keys', roles: ALL, session: 'read', tokenSession: true }),
   /** Client and admin keys, or a session token with write scope for this session. */
   sessionWrite: (): AccessRule => ({ kind: 'keys', roles: ['client'], session: 'write' }),
 };

@@ -95,6 +95,7 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
     if (!rule.session) throw forbid('a session token may not do this');
     if (rule.session === 'write' && !principal.scopes.has('write')) throw forbid('this token may only read');
     const ref = (request.params as Record<string, string> | undefined)?.ref;
+    if (ref === undefined && rule.tokenSession) return;
     const id = ref === undefined ? null : await sessionIdOfRef(principal.projectId, ref);
     if (id !== principal.sessionId) throw forbid('this token is for another session');
   };

@@ -47,6 +47,8 @@ export interface SessionServiceDeps {
   sessions: SessionStore;
   notifier: Notifier;
   clock: Clock;
+  /** Runs once a fork exists (its transcript is rebuilt from the history it shares). */
+  afterFork?: (projectId: string, sessionId: string) => Promise<void>;
 }
 
 function checkMetadata(metadata: Record<string, unknown> | undefined): void {
@@ -216,6 +218,11 @@ export class SessionService {
     });
     if (outcome.kind === 'bad-offset') throw new AppError('INVALID_OFFSET', outcome.message, { field: 'offset' });
     if (outcome.kind !== 'created') throw new AppError('SESSION_NOT_FOUND', `no session ${ref}`);
+    if (this.deps.afterFork) {
+      await this.deps.afterFork(projectId, outcome.session.id);
+      const forked = await this.deps.sessions.getSession(projectId, { id: outcome.session.id });
+      if (forked) outcome.session = forked;
+    }
     this.announce(outcome.session);
     return this.view(outcome.session);
   }

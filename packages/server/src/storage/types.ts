@@ -7,6 +7,7 @@
 import type { AuthStore } from './auth-types.js';
 import type { SessionDataStore } from './session-data-types.js';
 import type { SessionStore } from './session-types.js';
+import type { TranscriptStore } from './transcript-types.js';
 import type { TurnStore } from './turn-types.js';
 
 /** A producer's `(id, epoch, seq)` tuple from the idempotent-producer headers. */
@@ -124,6 +125,8 @@ export interface Store {
   readonly turns: TurnStore;
   /** Projects, API keys and the signing secrets every replica shares (DESIGN §7). */
   readonly auth: AuthStore;
+  /** Transcripts, usage and search (DESIGN §6), projected in the appends' transactions. */
+  readonly transcripts: TranscriptStore;
   createStream(request: CreateStreamRequest): Promise<CreateOutcome>;
   append(request: AppendRequest): Promise<AppendOutcome>;
   deleteStream(path: string, now: number): Promise<DeleteOutcome>;

@@ -77,7 +77,8 @@ export async function buildWorld(url: string, keys: Credentials): Promise<World 
     expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
     return res.text ? JSON.parse(res.text) : null;
   };
-  const { session } = await call('POST', '/v1/sessions', keys.client, { agent });
+  // Every world's title holds the same word, so a search can find them all.
+  const { session } = await call('POST', '/v1/sessions', keys.client, { agent, title: 'walked world' });
   await call('PUT', `/v1/sessions/${session.id}/files/a.txt`, keys.client, 'file', { 'content-type': 'text/plain' });
   await call('POST', `/v1/sessions/${session.id}/messages`, keys.client, { content: 'go' });
   const claim = await call('POST', '/v1/runners/claim', keys.runner, { runnerId: 'walk', agents: [agent], waitMs: 5_000 });

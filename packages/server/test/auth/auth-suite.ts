@@ -64,7 +64,13 @@ export function describeAuth(name: string, start: () => Promise<AuthServers>): v
           if (routeCase.scoped) expect([where, 'other project', foreign.status]).toEqual([where, 'other project', expect.toSatisfy((s: number) => s === 403 || s === 404)]);
           // A refusal may echo the id asked for; an answer must not carry this project's data.
           if (ok(foreign.status)) expect(foreign.text, `${where} answered another project with this one's data`).not.toContain(world.sessionId);
-          expect([where, 'token of another session', (await attempt(otherToken)).status]).toEqual([where, 'token of another session', 403]);
+          const another = await attempt(otherToken);
+          if (routeCase.ownSession) {
+            expect([where, 'token of another session', another.status]).toEqual([where, 'token of another session', 200]);
+            expect(another.text, `${where} showed another session's token this one`).not.toContain(world.sessionId);
+          } else {
+            expect([where, 'token of another session', another.status]).toEqual([where, 'token of another session', 403]);
+          }
           if (method !== 'GET' && method !== 'HEAD') {
             expect([where, 'read token', (await attempt(readToken)).status]).toEqual([where, 'read token', 403]);
           }
@@ -77,6 +83,7 @@ export function describeAuth(name: string, start: () => Promise<AuthServers>): v
               : credential[routeCase.as];
           const right = await send(url, method, fresh.path, freshCredential, fresh);
           expect([where, routeCase.as, right.status, right.text.slice(0, 200)]).toEqual([where, routeCase.as, expect.toSatisfy(ok), expect.anything()]);
+          if (routeCase.ownSession && method === 'GET') expect(right.text, `${where} answered the session's own token`).toContain(target.sessionId);
           checked++;
         }
       }

@@ -37,6 +37,12 @@ export interface RouteCase {
   fresh?: boolean;
   /** Also names a resource of the world's project (so another project must not reach it). */
   scoped: boolean;
+  /**
+   * Names no session, yet takes session tokens and answers each only with its
+   * own session's data: a token of another session gets an answer without
+   * this world's session, the world's own token one with it.
+   */
+  ownSession?: boolean;
   request: (world: World) => WalkRequest;
 }
 
@@ -146,6 +152,7 @@ export const ROUTE_CASES: Record<string, RouteCase | RouteCase[]> = {
   },
   'GET /v1/sessions/:ref/interactions': { as: 'read', scoped: true, request: (w) => ({ path: `/v1/sessions/${w.sessionId}/interactions` }) },
   'HEAD /v1/sessions/:ref/interactions': { as: 'read', scoped: true, request: (w) => ({ path: `/v1/sessions/${w.sessionId}/interactions` }) },
+  ...transcriptCases(),
   'GET /v1/interactions': { as: 'client', scoped: false, request: () => ({ path: '/v1/interactions?status=pending' }) },
   'HEAD /v1/interactions': { as: 'client', scoped: false, request: () => ({ path: '/v1/interactions?status=pending' }) },
 };
@@ -159,5 +166,35 @@ function consoleCases(): Record<string, RouteCase> {
   for (const [url, path] of Object.entries({ ...pages, '/assets/*': `/assets/${asset}` })) {
     for (const method of ['GET', 'HEAD']) cases[`${method} ${url}`] = { as: 'none', scoped: false, request: () => ({ path }) };
   }
+  return cases;
+}
+
+/** Transcript reads, search and import. */
+function transcriptCases(): Record<string, RouteCase> {
+  const cases: Record<string, RouteCase> = {};
+  for (const part of ['messages', 'tool-calls', 'usage', 'context', 'transcript']) {
+    for (const method of ['GET', 'HEAD']) {
+      cases[`${method} /v1/sessions/:ref/${part}`] = { as: 'read', scoped: true, request: (w) => ({ path: `/v1/sessions/${w.sessionId}/${part}` }) };
+    }
+  }
+  for (const method of ['GET', 'HEAD']) {
+    cases[`${method} /v1/search`] = { as: 'read', scoped: false, ownSession: true, request: () => ({ path: '/v1/search?q=walked' }) };
+  }
+  cases['POST /v1/sessions/import'] = {
+    as: 'client',
+    scoped: false,
+    request: (w) => ({
+      path: '/v1/sessions/import',
+      body: JSON.stringify({
+        type: 'user',
+        uuid: `u-${w.unique}`,
+        parentUuid: null,
+        sessionId: `cc-${w.unique}`,
+        timestamp: '2026-01-01T00:00:00.000Z',
+        message: { role: 'user', content: 'imported while walking' },
+      }),
+      headers: { 'content-type': 'application/x-ndjson' },
+    }),
+  };
   return cases;
 }

@@ -12,6 +12,7 @@ import type { AppendOutcome, AppendRequest, StreamMeta } from '../types.js';
 import type { Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
 import { pathKey, removeStream, toMeta, type StreamRow } from './stream-rows.js';
+import { lockSessions, projectAppends, projectedSessions, type AcceptedAppend } from './postgres-transcripts.js';
 
 interface ProducerWrite {
   streamId: number;
@@ -76,6 +77,9 @@ export async function runAppendBatch(
   requests: AppendRequest[],
   forget: (streamId: number) => void,
 ): Promise<AppendOutcome[]> {
+  // Sessions first, then streams: the order turn mutations lock them in.
+  const heads = await lockSessions(tx, projectedSessions(requests));
+  const accepted: AcceptedAppend[] = [];
   const paths = [...new Set(requests.map((r) => r.path))];
   const keys = paths.map(pathKey);
   const producerIds = [...new Set(requests.flatMap((r) => (r.producer ? [r.producer.id] : [])))];
@@ -130,6 +134,9 @@ export async function runAppendBatch(
     }
     if (decision.kind === 'accept') {
       for (const row of bodyRows(request.body, meta.tail)) pending.rows.push({ streamId: meta.id, ...row });
+      if (request.body.kind === 'json' && heads.size) {
+        accepted.push({ path: request.path, startPosition: meta.tail, messages: request.body.messages, now: request.now });
+      }
     }
     const closing = request.close;
     const updated: StreamMeta = {
@@ -151,5 +158,7 @@ export async function runAppendBatch(
     );
   }
   await pending.flush(tx);
+  // Session channels' transcript rows commit with the events that made them.
+  if (accepted.length) await projectAppends(tx, heads, accepted);
   return outcomes;
 }

@@ -7,6 +7,7 @@
 import { begin, type Db } from './connection.js';
 import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
+import { postgresTranscriptsMigration } from './transcripts-migration.js';
 import { postgresTurnsMigration } from './turns-migration.js';
 import { postgresAuthMigration } from './auth-migration.js';
 
@@ -66,6 +67,7 @@ export const postgresMigrations: Migration[] = [
   sessionsMigration,
   postgresSessionDataMigration,
   postgresTurnsMigration,
+  postgresTranscriptsMigration,
   postgresAuthMigration,
 ];
 

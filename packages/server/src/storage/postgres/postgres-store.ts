@@ -50,6 +50,7 @@ import { PostgresSessions, type PgStreamTx } from './postgres-sessions.js';
 import { PostgresTurns } from './postgres-turns.js';
 import { PostgresAuth } from './postgres-auth.js';
 import type { AuthStore } from '../auth-types.js';
+import { PostgresTranscripts, deleteTranscriptInTx } from './postgres-transcripts.js';
 import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
 import { applyPostgresMigrations } from './migrations.js';
@@ -79,6 +80,7 @@ export class PostgresStore implements Store, PgStreamTx {
   readonly turns: TurnStore;
   readonly sessionData: SessionDataStore;
   readonly auth: AuthStore;
+  readonly transcripts: PostgresTranscripts;
   private readonly reader: ForkReader;
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>;
   private readonly forget = (id: number) => this.reader.forget(id);
@@ -96,8 +98,12 @@ export class PostgresStore implements Store, PgStreamTx {
     this.turns = turns;
     this.sessions = new PostgresSessions(pool.live, this, {
       beforeClose: (tx, projectId, id, now) => turns.closeInTx(tx, projectId, id, now, decideClose),
-      beforeDelete: (tx, id) => turns.deleteInTx(tx, id),
+      beforeDelete: async (tx, id) => {
+        await turns.deleteInTx(tx, id);
+        await deleteTranscriptInTx(tx, id);
+      },
     });
+    this.transcripts = new PostgresTranscripts(pool.live);
     this.sessionData = new PostgresSessionData(pool.live);
     this.auth = new PostgresAuth(pool.live);
     this.reader = new ForkReader({

@@ -1,5 +1,6 @@
 /** Numbered SQLite migrations; applied in order, each once, in a transaction. */
 import { sqliteSessionDataMigration } from './session-data-migration.js';
+import { sqliteTranscriptsMigration } from './transcripts-migration.js';
 import { sqliteTurnsMigration } from './turns-migration.js';
 import { sqliteAuthMigration } from './auth-migration.js';
 
@@ -113,5 +114,6 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   },
   sqliteSessionDataMigration,
   sqliteTurnsMigration,
+  sqliteTranscriptsMigration,
   sqliteAuthMigration,
 ];

@@ -36,6 +36,7 @@ import { SqliteAuth } from './sqlite-auth.js';
 import type { AuthStore } from '../auth-types.js';
 import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
+import { SqliteTranscripts } from './sqlite-transcripts.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -114,6 +115,7 @@ export class SqliteStore implements Store, StreamTx {
   readonly turns: TurnStore;
   readonly sessionData: SessionDataStore;
   readonly auth: AuthStore;
+  readonly transcripts: SqliteTranscripts;
   private readonly db: Database.Database;
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
@@ -160,9 +162,14 @@ export class SqliteStore implements Store, StreamTx {
     };
     const turns = new SqliteTurns(db, this.writes, this);
     this.turns = turns;
+    const transcripts = new SqliteTranscripts(db, this.writes);
+    this.transcripts = transcripts;
     this.sessions = new SqliteSessions(db, this.writes, this, {
       beforeClose: (projectId, id, now) => turns.closeInTx(projectId, id, now, decideClose),
-      beforeDelete: (id) => turns.deleteInTx(id),
+      beforeDelete: (id) => {
+        turns.deleteInTx(id);
+        transcripts.deleteInTx(id);
+      },
     });
     this.sessionData = new SqliteSessionData(db, this.writes);
     this.auth = new SqliteAuth(db, this.writes);
@@ -291,6 +298,8 @@ export class SqliteStore implements Store, StreamTx {
     if (decision.kind !== 'accept' && decision.kind !== 'close-only') return decision;
     if (decision.kind === 'accept') {
       for (const row of bodyRows(request.body, meta.tail)) this.sql.insertRow.run(meta.id, row.end, row.data);
+      // Session channels' transcript rows commit with the events that made them.
+      if (request.body.kind === 'json') this.transcripts.projectInTx(request.path, meta.tail, request.body.messages, request.now);
     }
     const closing = request.close;
     const updated: StreamMeta = {

@@ -68,7 +68,7 @@ describe('tether export and import', () => {
       const file = join(i === 2 ? join(dir, 'nested') : dir, `${i}.jsonl`);
       const exported = await tether('export', session.id, '-o', file);
       expect(exported.code).toBe(0);
-      expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!)).toMatchObject({ id: session.id });
+      expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!)).toMatchObject({ type: 'session', session: { id: session.id } });
     }
     writeFileSync(join(dir, 'ignored.txt'), 'not a transcript');
     const asJson = await tether('export', sessions[0]!.id, '--format', 'json');

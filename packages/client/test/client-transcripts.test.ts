@@ -63,7 +63,7 @@ describe('transcripts through the SDK', () => {
     expect(json.session.id).toBe(session.id);
     expect(json.messages.length).toBe(messages.length);
     const jsonl = await client.exportTranscript(session.id, { format: 'jsonl' });
-    expect(JSON.parse(jsonl.split('\n')[0]!)).toMatchObject({ id: session.id });
+    expect(JSON.parse(jsonl.split('\n')[0]!)).toMatchObject({ type: 'session', session: { id: session.id } });
 
     await client.sessions.delete(session.id);
     const imported = await client.importTranscript(jsonl);

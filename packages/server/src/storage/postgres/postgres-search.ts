@@ -1,0 +1,116 @@
+/**
+ * Full-text search on PostgreSQL's tsvector columns (migration 5), staged as
+ * on SQLite (see `sqlite/sqlite-search.ts`): each table gives its
+ * best-ranked matches of the project first, and only those are joined with
+ * their sessions for the filters; the candidate lists grow until the page's
+ * order is exact.
+ */
+import type { Db } from './connection.js';
+import { tsQuery } from '../search-query.js';
+import type { SearchQuery, SearchRow } from '../transcript-types.js';
+import { arrayLiteral } from './sql-arrays.js';
+
+/** Hit kinds in their tie-break order, as cursor-key letters and as API names. */
+const KINDS = ['m', 's', 't'] as const;
+const KIND_NAMES = ['message', 'title', 'tool'] as const;
+const KEY = /^([mst])(\d{1,15}|ses_[0-9A-Z]{26})$/;
+const FIRST_CANDIDATES = 256;
+
+interface Hit {
+  k: number;
+  ref: string;
+  score: number;
+  sessionId: string;
+  text: string;
+}
+
+/** Refs sort as the keys do: message and tool sequence numbers zero-padded, titles by session id. */
+const pad = (seq: number | string) => String(seq).padStart(15, '0');
+
+export async function searchPostgres(db: Db, query: SearchQuery): Promise<SearchRow[]> {
+  const q = tsQuery(query.terms);
+  if (!q) return [];
+  const filters = [db`s.project_id = ${query.projectId}`];
+  if (query.sessionId !== null) filters.push(db`s.id = ${query.sessionId}`);
+  if (query.agent !== null) filters.push(db`s.agent = ${query.agent}`);
+  if (query.type !== null) filters.push(db`s.type = ${query.type}`);
+  if (query.createdAfter !== null) filters.push(db`s.created_at > ${query.createdAfter}`);
+  if (query.createdBefore !== null) filters.push(db`s.created_at < ${query.createdBefore}`);
+  if (query.statuses.length) filters.push(db`s.status = ANY(${arrayLiteral(query.statuses)}::text[])`);
+  for (const tag of query.tags) {
+    filters.push(db`EXISTS (SELECT 1 FROM session_tags g WHERE g.project_id = s.project_id AND g.tag = ${tag} AND g.session_id = s.id)`);
+  }
+  if (query.tool !== null) filters.push(db`EXISTS (SELECT 1 FROM tool_calls f WHERE f.name = ${query.tool} AND f.session_id = s.id)`);
+  const where = filters.reduce((acc, condition) => db`${acc} AND ${condition}`);
+  let after: { score: number; k: number; ref: string } | null = null;
+  if (query.after) {
+    const key = KEY.exec(query.after.key);
+    if (!key) return [];
+    const k = KINDS.indexOf(key[1] as (typeof KINDS)[number]);
+    after = { score: query.after.score, k, ref: k === 1 ? key[2]! : pad(key[2]!) };
+  }
+  // Rows after the cursor: lower score, or the same score and a later (kind, ref).
+  const resume = (k: number, score: ReturnType<Db>, ref: ReturnType<Db>) =>
+    after ? db`AND (${score} < ${after.score}::float8 OR (${score} = ${after.score}::float8 AND (${k}::int > ${after.k}::int OR (${k}::int = ${after.k}::int AND ${ref} > ${after.ref}))))` : db``;
+
+  for (let candidates = Math.max(FIRST_CANDIDATES, query.limit * 16); ; candidates *= 8) {
+    const limit = candidates > 1_000_000 ? null : candidates;
+    const cap = limit === null ? db`` : db`LIMIT ${limit}`;
+    // The query is parsed once per statement (a CTE), not once per ranked row.
+    const [messages, titles, tools] = await Promise.all([
+      db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query),
+        c AS (
+          SELECT m.seq, m.session_id, ts_rank(m.search, q.query)::float8 AS score FROM q, messages m
+          WHERE m.search @@ q.query AND m.project_id = ${query.projectId}
+            ${resume(0, db`ts_rank(m.search, q.query)::float8`, db`lpad(m.seq::text, 15, '0')`)}
+          ORDER BY score DESC, m.seq ${cap})
+        SELECT lpad(c.seq::text, 15, '0') AS ref, c.score, c.session_id, '' AS text,
+          EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id AND ${where}) AS passes
+        FROM c ORDER BY c.score DESC, c.seq`,
+      db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query)
+        SELECT s.id AS ref, ts_rank(s.title_search, q.query)::float8 AS score, s.id AS session_id,
+          s.title AS text, true AS passes
+        FROM q, sessions s WHERE s.title_search @@ q.query AND ${where}
+          ${resume(1, db`ts_rank(s.title_search, q.query)::float8`, db`s.id`)}
+        ORDER BY score DESC, s.id ${cap}`,
+      db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query),
+        c AS (
+          SELECT t.seq, t.session_id, t.name, ts_rank(t.search, q.query)::float8 AS score FROM q, tool_calls t
+          WHERE t.search @@ q.query AND t.project_id = ${query.projectId}
+            ${resume(2, db`ts_rank(t.search, q.query)::float8`, db`lpad(t.seq::text, 15, '0')`)}
+          ORDER BY score DESC, t.seq ${cap})
+        SELECT lpad(c.seq::text, 15, '0') AS ref, c.score, c.session_id, c.name AS text,
+          EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id AND ${where}) AS passes
+        FROM c ORDER BY c.score DESC, c.seq`,
+    ]);
+    let floor = -Infinity;
+    const hits: Hit[] = [];
+    [messages, titles, tools].forEach((rows, k) => {
+      if (limit !== null && rows.length === limit) floor = Math.max(floor, rows.at(-1)!.score);
+      for (const row of rows) if (row.passes) hits.push({ k, ref: row.ref, score: row.score, sessionId: row.session_id, text: row.text });
+    });
+    hits.sort((a, b) => b.score - a.score || a.k - b.k || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    // Hits at or below a truncated list's floor may have unseen neighbours that outrank them.
+    const page = hits.filter((hit) => hit.score > floor).slice(0, query.limit);
+    if (page.length >= query.limit || floor === -Infinity) return withMessageTexts(db, page);
+  }
+}
+
+async function withMessageTexts(db: Db, hits: Hit[]): Promise<SearchRow[]> {
+  const seqs = hits.filter((hit) => hit.k === 0).map((hit) => Number(hit.ref));
+  const rows = seqs.length
+    ? await db<{ seq: number; text: string }[]>`SELECT seq, text FROM messages WHERE seq = ANY(${arrayLiteral(seqs)}::bigint[])`
+    : [];
+  const texts = new Map(rows.map((row) => [row.seq, row.text]));
+  return hits.map((hit) => ({
+    kind: KIND_NAMES[hit.k]!,
+    sessionId: hit.sessionId,
+    key: `${KINDS[hit.k]}${hit.k === 1 ? hit.ref : Number(hit.ref)}`,
+    score: hit.score,
+    text: hit.k === 0 ? (texts.get(Number(hit.ref)) ?? '') : (hit.text ?? ''),
+    messageSeq: hit.k === 0 ? Number(hit.ref) : null,
+  }));
+}
