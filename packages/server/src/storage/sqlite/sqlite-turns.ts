@@ -195,9 +195,13 @@ export class SqliteTurns implements TurnStore {
     let statement = this.claimQueries.get(agents);
     if (!statement) {
       const filter = agents ? `AND s.agent IN (${Array(agents).fill('?').join(', ')})` : '';
+      // CROSS JOIN keeps the queue as the outer loop, read in order from its
+      // partial index: left to itself the planner would walk every session of
+      // the agent (the project and agent filters match an index of sessions)
+      // and sort all their turns, which made each claim cost O(sessions).
       statement = this.db.prepare(`SELECT t.project_id AS projectId, t.session_id AS sessionId
-        FROM turns t JOIN sessions s ON s.id = t.session_id
-        WHERE t.status = 'queued' AND s.status = 'queued' AND s.project_id = ? AND (s.expires_at IS NULL OR s.expires_at > ?) ${filter}
+        FROM turns t CROSS JOIN sessions s ON s.id = t.session_id
+        WHERE t.status = 'queued' AND t.project_id = ? AND s.status = 'queued' AND (s.expires_at IS NULL OR s.expires_at > ?) ${filter}
         ORDER BY t.queued_at, t.id LIMIT 1`);
       this.claimQueries.set(agents, statement);
     }
