@@ -6,7 +6,9 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export class HttpClient {
-  constructor(baseUrl, { maxSockets = 64 } = {}) {
+  /** `headers` go with every request (e.g. a credential). */
+  constructor(baseUrl, { maxSockets = 64, headers = {} } = {}) {
+    this.headers = headers;
     const url = new URL(baseUrl);
     this.hostname = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port);
@@ -25,7 +27,7 @@ export class HttpClient {
           method,
           path,
           signal,
-          headers: payload ? { ...headers, 'content-length': payload.length } : headers,
+          headers: payload ? { ...this.headers, ...headers, 'content-length': payload.length } : { ...this.headers, ...headers },
         },
         (res) => {
           const chunks = [];
@@ -52,7 +54,7 @@ export class HttpClient {
    */
   openStream(path, { headers = {}, signal, onChunk }) {
     return new Promise((resolve, reject) => {
-      const req = http.request({ agent: this.agent, hostname: this.hostname, port: this.port, path, signal, headers }, (res) => {
+      const req = http.request({ agent: this.agent, hostname: this.hostname, port: this.port, path, signal, headers: { ...this.headers, ...headers } }, (res) => {
         res.setEncoding('utf8');
         res.on('data', (text) => onChunk(text, performance.now()));
         res.on('error', () => {});
