@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatOffset, parseOffset } from '@tether/protocol';
 import type { Store } from '../../src/storage/types.js';
 import { HistoryRetention } from '../../src/services/history-retention.js';
-import { turnApi, type TurnApi } from '../turns/turn-client.js';
+import type { ServerConfig } from '../../src/config.js';
+import { eventually, sleep, turnApi, type TurnApi } from '../turns/turn-client.js';
 
 export interface HistoryServer {
   url: string;
@@ -23,7 +24,7 @@ export interface HistoryServer {
 const ROWS = 10_000;
 const message = (text: string) => ({ type: 'message', role: 'assistant', text });
 
-export function describeHistoryRetention(name: string, start: () => Promise<HistoryServer>): void {
+export function describeHistoryRetention(name: string, start: (overrides?: Partial<ServerConfig>) => Promise<HistoryServer>): void {
   describe(`out history retention (${name})`, () => {
     let server: HistoryServer;
     let api: TurnApi;
@@ -191,6 +192,30 @@ export function describeHistoryRetention(name: string, start: () => Promise<Hist
       for (let i = 0; i < 50; i++) trimmed += (await retention.sweep(2)).trimmed;
       expect(trimmed).toBeGreaterThanOrEqual(3);
       for (const s of sessions) expect(texts(await api.events(s.id, 'out'))).toEqual([`${s.id}-new`]);
+    });
+
+    it('a server started with retainOutHistoryMs trims on its own sweeps, never before the age', async () => {
+      const own = await start({ retainOutHistoryMs: 4_000, sweepIntervalMs: 50 });
+      try {
+        const ownApi = turnApi(own.url, own.key);
+        const session = await ownApi.newSession({ title: 'swept' });
+        await ownApi.append(session.id, 'out', [message('old')]);
+        const appendedAt = Date.now();
+        await sleep(2_000);
+        await ownApi.append(session.id, 'out', [message('new')]);
+        expect(texts(await ownApi.events(session.id, 'out'))).toEqual(['old', 'new']);
+        await eventually(async () => {
+          const now = texts(await ownApi.events(session.id, 'out'));
+          return now.length === 1 && now[0] === 'new';
+        }, 8_000);
+        expect(Date.now() - appendedAt).toBeGreaterThanOrEqual(4_000);
+        const gone = await fetch(`${own.url}/v1/stream/sessions/${session.id}/out?offset=${formatOffset(0)}`, {
+          headers: { authorization: `Bearer ${own.key}` },
+        });
+        expect(gone.status).toBe(410);
+      } finally {
+        await own.stop();
+      }
     });
 
     it('two sweepers trimming the same database at once, with appends running, lose nothing newer and delete each row once', async () => {

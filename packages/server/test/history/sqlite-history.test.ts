@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { adminKeyOf } from '../support/credentials.js';
 import { describeHistoryRetention } from './history-suite.js';
 
-describeHistoryRetention('sqlite', async () => {
+describeHistoryRetention('sqlite', async (overrides: Partial<ServerConfig> = {}) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tether-history-'));
-  const server = await startServer({ port: 0, dataDir, logLevel: 'silent' });
+  const server = await startServer({ port: 0, dataDir, logLevel: 'silent', ...overrides });
   return {
     url: server.url,
     key: await adminKeyOf(server),
