@@ -56,15 +56,19 @@ function trimmed(retained: number): AppError {
  * Where a read starts. `-1` (or no offset) is the oldest retained position;
  * an offset before it was trimmed away and is answered with 410.
  */
-function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean, retained: number): number {
+async function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean, service: StreamService): Promise<number> {
   const raw = queryParam(request, 'offset');
   if (raw === undefined) {
     if (required) throw new AppError('INVALID_OFFSET', 'offset is required for live reads');
-    return retained;
+    return service.retainedFrom(meta);
   }
   const offset = parseOffsetValue(raw, 'offset');
-  const position = offset.kind === 'start' ? retained : offset.kind === 'now' ? meta.tail : offset.position;
+  if (offset.kind === 'start') return service.retainedFrom(meta);
+  const position = offset.kind === 'now' ? meta.tail : offset.position;
   if (position > meta.tail) throw new AppError('INVALID_OFFSET', 'offset is beyond the end of the stream');
+  // At or past a fork point only the stream's own trim point matters, and it
+  // is in the metadata: the common live read of a fork asks its sources nothing.
+  const retained = meta.fork && position < meta.fork.position ? await service.retainedFrom(meta) : meta.trimmedTo;
   if (position < retained) throw trimmed(retained);
   return position;
 }
@@ -91,7 +95,7 @@ export async function handleRead(
   mode: 'catch-up' | 'long-poll' | 'sse',
   ctx: ReadContext,
 ): Promise<unknown> {
-  const position = startPosition(request, meta, mode !== 'catch-up', await ctx.service.retainedFrom(meta));
+  const position = await startPosition(request, meta, mode !== 'catch-up', ctx.service);
   ctx.service.touch(meta);
   if (mode === 'sse') return streamSse(request, reply, meta, position, ctx);
   if (mode === 'long-poll') return longPoll(request, reply, meta, position, ctx);

@@ -39,10 +39,9 @@ export class HistoryRetention {
   }
 
   async sweep(batch: number): Promise<HistorySweep> {
-    const now = this.deps.clock.now();
-    const next = await this.deps.store.markOutTails(now, this.cursor, batch, this.markSpacingMs);
+    const next = await this.deps.store.markOutTails(() => this.deps.clock.now(), this.cursor, batch, this.markSpacingMs);
     this.cursor = next ?? 0;
-    const trimmed = await this.deps.store.trimHistory(now - this.maxAgeMs, batch, TRIM_ROWS_PER_STREAM);
+    const trimmed = await this.deps.store.trimHistory(this.deps.clock.now() - this.maxAgeMs, batch, TRIM_ROWS_PER_STREAM);
     return { trimmed, wrapped: next === null };
   }
 }

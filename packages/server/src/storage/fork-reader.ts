@@ -68,7 +68,8 @@ export class ForkReader {
    */
   async retainedFrom(meta: StreamMeta): Promise<number> {
     let from = meta.trimmedTo;
-    if (!meta.fork) return from;
+    // Sources only hold positions below the fork point.
+    if (!meta.fork || from >= meta.fork.position) return from;
     for (const segment of await this.segments(meta)) {
       if (segment.streamId === meta.id) continue;
       const source = await this.source.getById(segment.streamId);

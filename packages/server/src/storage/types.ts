@@ -155,12 +155,13 @@ export interface Store {
    */
   retainedFrom(meta: StreamMeta): Promise<number>;
   /**
-   * Records time marks `(stream, tail, now)` for up to `limit` session `out`
+   * Records time marks `(stream, tail, at)` for up to `limit` session `out`
    * channels with ids above `afterStreamId`, skipping a channel whose tail has
-   * not moved or that got a mark within `spacingMs`. Returns the last channel
-   * id scanned, or null once the walk reached the end.
+   * not moved or that got a mark within `spacingMs`. `clock` is read after the
+   * tails are, so a mark's time is never earlier than the events it covers.
+   * Returns the last channel id scanned, or null once the walk reached the end.
    */
-  markOutTails(now: number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null>;
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null>;
   /**
    * Trims up to `limit` streams: deletes rows at or before the newest mark
    * taken at or before `cutoff`, at most `rowsPerStream` rows per stream, and

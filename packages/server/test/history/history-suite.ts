@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatOffset, parseOffset } from '@tether/protocol';
-import type { Store } from '../../src/storage/types.js';
+import type { Store, StreamMeta } from '../../src/storage/types.js';
+import { HistoryTrimmedError } from '../../src/storage/store-errors.js';
 import { HistoryRetention } from '../../src/services/history-retention.js';
 import type { ServerConfig } from '../../src/config.js';
 import { eventually, sleep, turnApi, type TurnApi } from '../turns/turn-client.js';
@@ -53,7 +54,7 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       const session = await api.newSession({ title: 'trim' });
       expect((await api.append(session.id, 'out', a.map(message))).status).toBe(204);
       const id = await outStreamId(session.id);
-      await server.store.markOutTails(at, id - 1, 1, 1);
+      await server.store.markOutTails(() => at, id - 1, 1, 1);
       if (b.length) expect((await api.append(session.id, 'out', b.map(message))).status).toBe(204);
       return session;
     };
@@ -62,10 +63,10 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       const session = await api.newSession({ title: 'trim' });
       await api.append(session.id, 'out', ['a1', 'a2', 'a3'].map(message));
       const id = await outStreamId(session.id);
-      await server.store.markOutTails(1_000, id - 1, 1, 1);
+      await server.store.markOutTails(() => 1_000, id - 1, 1, 1);
       const first = await tail(session.id);
       await api.append(session.id, 'out', ['b1', 'b2'].map(message));
-      await server.store.markOutTails(2_000, id - 1, 1, 1);
+      await server.store.markOutTails(() => 2_000, id - 1, 1, 1);
       const second = await tail(session.id);
       await api.append(session.id, 'out', ['c1'].map(message));
 
@@ -73,7 +74,10 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       expect(await server.store.trimHistory(999, 1_000, ROWS)).toBe(0);
       expect(texts(await api.events(session.id, 'out'))).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1']);
 
+      const before = (await server.store.lookup(`/v1/stream/sessions/${session.id}/out`, Date.now())) as { kind: 'found'; meta: StreamMeta };
       expect(await server.store.trimHistory(1_500, 1_000, ROWS)).toBe(first);
+      // A read that checked before the trim finds the hole instead of skipping it.
+      await expect(server.store.read(before.meta, 0, before.meta.tail, 1 << 20)).rejects.toBeInstanceOf(HistoryTrimmedError);
       const meta = (await server.store.lookup(`/v1/stream/sessions/${session.id}/out`, Date.now())) as { kind: 'found'; meta: { trimmedTo: number } };
       expect(meta.meta.trimmedTo).toBe(first);
       const res = await fetch(outUrl(session.id, 'offset=-1'), { headers: auth });
@@ -143,7 +147,7 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       const source = await api.newSession({ title: 'source' });
       await api.append(source.id, 'out', ['s1', 's2'].map(message));
       const sourceId = await outStreamId(source.id);
-      await server.store.markOutTails(1_000, sourceId - 1, 1, 1);
+      await server.store.markOutTails(() => 1_000, sourceId - 1, 1, 1);
       await api.append(source.id, 'out', ['s3'].map(message));
       const forked = await api.call<{ id: string }>('POST', `/v1/sessions/${source.id}/fork`, {});
       expect(forked.status).toBe(201);
@@ -156,6 +160,9 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       const gone = await fetch(outUrl(fork, `offset=${formatOffset(0)}`), { headers: auth });
       expect(gone.status).toBe(410);
       expect(((await gone.json()) as any).error.details.earliestOffset).toBe(formatOffset(2));
+      // At and past the fork point the fork's own events read as before.
+      const own = await fetch(outUrl(fork, `offset=${formatOffset(3)}&live=long-poll`), { headers: auth });
+      expect(texts((await own.json()) as Record<string, any>[])).toEqual(['f1']);
       // A fork made after the trim starts at the same retained head, with a transcript of what was kept.
       const later = await api.call<{ id: string }>('POST', `/v1/sessions/${source.id}/fork`, {});
       expect(later.status).toBe(201);
@@ -164,7 +171,7 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       expect(messages.body.data.map((m) => m.text)).toEqual(['s3']);
       // Trimming the fork itself hides what it inherited below its own mark.
       const forkId = await outStreamId(fork);
-      await server.store.markOutTails(3_000, forkId - 1, 1, 1);
+      await server.store.markOutTails(() => 3_000, forkId - 1, 1, 1);
       await api.append(fork, 'out', [message('f2')]);
       expect(await server.store.trimHistory(3_500, 1_000, ROWS)).toBe(1);
       expect(texts(await api.events(fork, 'out'))).toEqual(['f2']);
@@ -230,7 +237,7 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
         sessions.push(s);
       }
       const ids = await Promise.all(sessions.map((s) => outStreamId(s.id)));
-      for (const id of ids) await server.store.markOutTails(50_000, id - 1, 1, 1);
+      for (const id of ids) await server.store.markOutTails(() => 50_000, id - 1, 1, 1);
       const marked = await Promise.all(sessions.map((s) => tail(s.id)));
       expect(marked.reduce((a, b) => a + b, 0)).toBe(old);
       for (const [i, s] of sessions.entries()) {

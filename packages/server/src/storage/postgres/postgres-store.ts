@@ -274,20 +274,26 @@ export class PostgresStore implements Store, PgStreamTx {
     return this.reader.retainedFrom(meta);
   }
 
-  markOutTails(now: number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
     return this.guard(async (db) => {
-      const page = await db<{ id: number }[]>`SELECT out_stream_id AS id FROM sessions
-        WHERE out_stream_id > ${afterStreamId} ORDER BY out_stream_id LIMIT ${limit}`;
+      const page = await db<{ id: number; tail: number; trim_pos: number }[]>`SELECT st.id, st.tail, st.trim_pos
+        FROM sessions s JOIN streams st ON st.id = s.out_stream_id
+        WHERE s.out_stream_id > ${afterStreamId} ORDER BY s.out_stream_id LIMIT ${limit}`;
       const last = page.at(-1);
       if (!last) return null;
+      // Read after the tails: every event a mark covers had committed by then.
+      const at = clock();
+      const moved = page.filter((row) => row.tail > row.trim_pos);
       // A mark only where the tail moved past the last one and none is recent;
       // replicas marking at once collide on the key and one of them wins.
-      await db`INSERT INTO stream_marks (stream_id, position, at)
-        SELECT st.id, st.tail, ${now} FROM sessions s JOIN streams st ON st.id = s.out_stream_id
-        WHERE s.out_stream_id > ${afterStreamId} AND s.out_stream_id <= ${last.id} AND st.tail > st.trim_pos
-          AND NOT EXISTS (SELECT 1 FROM stream_marks m WHERE m.stream_id = st.id
-            AND (m.position >= st.tail OR m.at > ${now - spacingMs}))
-        ON CONFLICT DO NOTHING`;
+      if (moved.length) {
+        await db`INSERT INTO stream_marks (stream_id, position, at)
+          SELECT v.id, v.tail, ${at}
+          FROM unnest(${arrayLiteral(moved.map((r) => r.id))}::bigint[], ${arrayLiteral(moved.map((r) => r.tail))}::bigint[]) AS v (id, tail)
+          WHERE NOT EXISTS (SELECT 1 FROM stream_marks m WHERE m.stream_id = v.id
+            AND (m.position >= v.tail OR m.at > ${at - spacingMs}))
+          ON CONFLICT DO NOTHING`;
+      }
       return page.length < limit ? null : last.id;
     });
   }

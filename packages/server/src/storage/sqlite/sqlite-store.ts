@@ -158,12 +158,11 @@ export class SqliteStore implements Store, StreamTx {
       closeStream: db.prepare('UPDATE streams SET closed = 1, last_access_at = ? WHERE id = ?'),
       detach: db.prepare('UPDATE streams SET soft_deleted = 1, path = NULL, expiry_deadline = NULL WHERE id = ?'),
       expired: db.prepare('SELECT * FROM streams WHERE expiry_deadline <= ? ORDER BY expiry_deadline LIMIT ?'),
-      outStreamPage: db.prepare('SELECT out_stream_id AS id FROM sessions WHERE out_stream_id > ? ORDER BY out_stream_id LIMIT ?'),
+      outTailPage: db.prepare(`SELECT st.id, st.tail, st.trim_pos AS trim FROM sessions s JOIN streams st ON st.id = s.out_stream_id
+        WHERE s.out_stream_id > ? ORDER BY s.out_stream_id LIMIT ?`),
       // A mark only where the tail moved past the last one and none is recent.
-      insertMarks: db.prepare(`INSERT OR IGNORE INTO stream_marks (stream_id, position, at)
-        SELECT st.id, st.tail, @now FROM sessions s JOIN streams st ON st.id = s.out_stream_id
-        WHERE s.out_stream_id > @after AND s.out_stream_id <= @upTo AND st.tail > st.trim_pos
-          AND NOT EXISTS (SELECT 1 FROM stream_marks m WHERE m.stream_id = st.id AND (m.position >= st.tail OR m.at > @recent))`),
+      insertMark: db.prepare(`INSERT OR IGNORE INTO stream_marks (stream_id, position, at) SELECT @id, @tail, @at
+        WHERE NOT EXISTS (SELECT 1 FROM stream_marks WHERE stream_id = @id AND (position >= @tail OR at > @recent))`),
       markedStreams: db.prepare('SELECT DISTINCT stream_id AS id FROM stream_marks WHERE at <= ? ORDER BY stream_id LIMIT ?'),
       newestMark: db.prepare('SELECT max(position) AS p FROM stream_marks WHERE stream_id = ? AND at <= ?'),
       nthRow: db.prepare('SELECT end_pos AS "end" FROM stream_rows WHERE stream_id = ? AND end_pos <= ? ORDER BY end_pos LIMIT 1 OFFSET ?'),
@@ -393,12 +392,14 @@ export class SqliteStore implements Store, StreamTx {
     return this.reader.retainedFrom(meta);
   }
 
-  markOutTails(now: number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
     return this.writes.submit(() => {
-      const page = this.sql.outStreamPage.all(afterStreamId, limit) as { id: number }[];
+      // In the writer's transaction: no append lands between reading the tails and the clock.
+      const page = this.sql.outTailPage.all(afterStreamId, limit) as { id: number; tail: number; trim: number }[];
       const last = page.at(-1);
       if (!last) return null;
-      this.sql.insertMarks.run({ now, after: afterStreamId, upTo: last.id, recent: now - spacingMs });
+      const at = clock();
+      for (const row of page) if (row.tail > row.trim) this.sql.insertMark.run({ id: row.id, tail: row.tail, at, recent: at - spacingMs });
       return page.length < limit ? null : last.id;
     });
   }
