@@ -34,6 +34,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
       'rate-limit-burst': { type: 'string' },
       'max-live-readers-per-key': { type: 'string' },
       'retain-closed-days': { type: 'string' },
+      'retain-out-days': { type: 'string' },
     },
   });
   const durability = values.durability ?? 'fsync';
@@ -66,6 +67,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<
     turnSweepIntervalMs: integer('turn-sweep-interval-ms', values['turn-sweep-interval-ms'], defaultConfig.turnSweepIntervalMs, 10),
     retainClosedSessionsMs:
       values['retain-closed-days'] === undefined ? null : integer('retain-closed-days', values['retain-closed-days'], 0, 1) * 86_400_000,
+    retainOutHistoryMs:
+      values['retain-out-days'] === undefined ? null : integer('retain-out-days', values['retain-out-days'], 0, 1) * 86_400_000,
   };
 }
 

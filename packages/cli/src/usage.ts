@@ -35,6 +35,8 @@ server:
            --max-live-readers-per-key N open long-poll/SSE/claim requests per credential (default 200)
            --insecure-no-auth           turn authentication off (loopback --host only; says so loudly)
            --retain-closed-days N       delete sessions N days after they closed (default: keep)
+           --retain-out-days N          delete out-channel events N days after they were appended;
+                                        reads of a trimmed offset get 410 (default: keep)
 
 sessions (<ref> is a session id, ses_…, or its externalId):
   sessions ls [--status S]... [--agent A] [--type T] [--tag T]... [--parent ID] [--limit N | --all]

@@ -51,6 +51,16 @@ describe('tether serve flags', () => {
     expect(config).toMatchObject({ host: '0.0.0.0', port: 0, dataDir: 'd', durability: 'relaxed', longPollTimeoutMs: 500, logLevel: 'debug' });
   });
 
+  it('reads the retention flags in days; keeps everything without them', () => {
+    expect(parseServeArgs([], {})).toMatchObject({ retainClosedSessionsMs: null, retainOutHistoryMs: null });
+    expect(parseServeArgs(['--retain-out-days', '7', '--retain-closed-days', '30'], {})).toMatchObject({
+      retainOutHistoryMs: 7 * 86_400_000,
+      retainClosedSessionsMs: 30 * 86_400_000,
+    });
+    expect(() => parseServeArgs(['--retain-out-days', '0'], {})).toThrow(/retain-out-days/);
+    expect(() => parseServeArgs(['--retain-out-days', 'week'], {})).toThrow(/retain-out-days/);
+  });
+
   it('rejects bad values as usage errors', () => {
     expect(() => parseServeArgs(['--durability', 'sometimes'], {})).toThrow(/durability/);
     expect(() => parseServeArgs(['--port', '-1'], {})).toThrow();

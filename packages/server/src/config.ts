@@ -65,6 +65,13 @@ export interface ServerConfig {
    * Swept every `sweepIntervalMs`, `sweepBatchSize` sessions at a time.
    */
   retainClosedSessionsMs: number | null;
+  /**
+   * Events on session `out` channels are deleted this long after they were
+   * appended (to within a sixteenth of it); reads of a trimmed offset get 410.
+   * Null keeps every event. Swept every `sweepIntervalMs`, `sweepBatchSize`
+   * channels at a time.
+   */
+  retainOutHistoryMs: number | null;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -102,6 +109,7 @@ export const defaultConfig: ServerConfig = {
   sessionTokenTtlSeconds: 24 * 3600,
   maxSessionTokenTtlSeconds: 30 * 24 * 3600,
   retainClosedSessionsMs: null,
+  retainOutHistoryMs: null,
 };
 
 /** Whether a bind address only accepts connections from this machine. */

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLoopback, resolveConfig, type ServerConfig } from './config.js';
 import { systemClock } from './services/clock.js';
+import { HistoryRetention } from './services/history-retention.js';
 import { createStorage } from './storage/factory.js';
 import type { Store } from './storage/types.js';
 
@@ -63,6 +64,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
   const url = `http://${host}:${port}`;
 
   let sweepingRetention = false;
+  let sweepingHistory = false;
+  const history = config.retainOutHistoryMs === null ? null : new HistoryRetention({ store, clock: systemClock }, config.retainOutHistoryMs);
   const sweeper = setInterval(() => {
     store.sweepExpired(Date.now(), config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'expiry sweep failed'));
     tether.sessions.expireDue(config.sweepBatchSize).catch((error) => log.warn({ err: error }, 'session expiry failed'));
@@ -76,6 +79,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
         .sweepRetention(config.retainClosedSessionsMs, config.sweepBatchSize)
         .catch((error) => log.warn({ err: error }, 'retention sweep failed'))
         .finally(() => (sweepingRetention = false));
+    }
+    if (history && !sweepingHistory) {
+      sweepingHistory = true;
+      history
+        .sweep(config.sweepBatchSize)
+        .catch((error) => log.warn({ err: error }, 'history retention sweep failed'))
+        .finally(() => (sweepingHistory = false));
     }
   }, config.sweepIntervalMs);
   sweeper.unref();

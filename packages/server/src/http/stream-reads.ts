@@ -13,6 +13,7 @@ import { sendError } from './errors.js';
 import type { LiveReaders } from './live-readers.js';
 import { parseOffsetValue, queryParam } from './stream-headers.js';
 import { SseWriter } from './sse.js';
+import { HistoryTrimmedError } from '../storage/store-errors.js';
 
 export interface ReadLimits {
   /** Largest body one catch-up or long-poll response carries. */
@@ -44,16 +45,43 @@ function encodeBody(meta: StreamMeta, items: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean): number {
+/** 410 `HISTORY_TRIMMED`, naming where the retained history now starts. */
+function trimmed(retained: number): AppError {
+  return new AppError('HISTORY_TRIMMED', 'the requested offset lies before the retained history', {
+    earliestOffset: formatOffset(retained),
+  });
+}
+
+/**
+ * Where a read starts. `-1` (or no offset) is the oldest retained position;
+ * an offset before it was trimmed away and is answered with 410.
+ */
+async function startPosition(request: FastifyRequest, meta: StreamMeta, required: boolean, service: StreamService): Promise<number> {
   const raw = queryParam(request, 'offset');
   if (raw === undefined) {
     if (required) throw new AppError('INVALID_OFFSET', 'offset is required for live reads');
-    return 0;
+    return service.retainedFrom(meta);
   }
   const offset = parseOffsetValue(raw, 'offset');
-  const position = offset.kind === 'start' ? 0 : offset.kind === 'now' ? meta.tail : offset.position;
+  if (offset.kind === 'start') return service.retainedFrom(meta);
+  const position = offset.kind === 'now' ? meta.tail : offset.position;
   if (position > meta.tail) throw new AppError('INVALID_OFFSET', 'offset is beyond the end of the stream');
+  // At or past a fork point only the stream's own trim point matters, and it
+  // is in the metadata: the common live read of a fork asks its sources nothing.
+  const retained = meta.fork && position < meta.fork.position ? await service.retainedFrom(meta) : meta.trimmedTo;
+  if (position < retained) throw trimmed(retained);
   return position;
+}
+
+/** A read that the sweeper overtook (it trimmed past `position` since the check) answers 410 too. */
+async function readRetained(ctx: ReadContext, meta: StreamMeta, position: number): Promise<ReadResult> {
+  try {
+    return await ctx.service.read(meta, position, ctx.limits.maxReadBytes);
+  } catch (error) {
+    if (!(error instanceof HistoryTrimmedError)) throw error;
+    const current = (await ctx.service.refresh(meta)) ?? meta;
+    throw trimmed(Math.max(await ctx.service.retainedFrom(current), position));
+  }
 }
 
 function isNowRequest(request: FastifyRequest): boolean {
@@ -67,11 +95,11 @@ export async function handleRead(
   mode: 'catch-up' | 'long-poll' | 'sse',
   ctx: ReadContext,
 ): Promise<unknown> {
-  const position = startPosition(request, meta, mode !== 'catch-up');
+  const position = await startPosition(request, meta, mode !== 'catch-up', ctx.service);
   ctx.service.touch(meta);
   if (mode === 'sse') return streamSse(request, reply, meta, position, ctx);
   if (mode === 'long-poll') return longPoll(request, reply, meta, position, ctx);
-  const result = await ctx.service.read(meta, position, ctx.limits.maxReadBytes);
+  const result = await readRetained(ctx, meta, position);
   return sendChunk(request, reply, meta, position, result, { live: false, now: isNowRequest(request) });
 }
 
@@ -126,7 +154,7 @@ async function longPoll(
     current = refreshed;
   }
   if (position < current.tail) {
-    const result = await service.read(current, position, limits.maxReadBytes);
+    const result = await readRetained(ctx, current, position);
     return sendChunk(request, reply, current, position, result, { live: true, now: false });
   }
   reply.header(Header.nextOffset, formatOffset(current.tail));
@@ -205,7 +233,9 @@ async function streamSse(
       current = await service.refresh(current);
     }
   } catch (error) {
-    request.log.error({ err: error }, 'sse reader failed');
+    // Trimmed past a slow reader: end the stream; reconnecting at the last
+    // control offset is answered with 410.
+    if (!(error instanceof HistoryTrimmedError)) request.log.error({ err: error }, 'sse reader failed');
   } finally {
     ctx.live.finish(controller);
     untrack();

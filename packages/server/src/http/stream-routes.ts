@@ -54,7 +54,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
     POST: 'Append to a stream; with Stream-Closed: true, close it',
     DELETE: 'Delete a stream (soft delete while forks exist)',
     HEAD: 'Stream metadata: tail offset, TTL, expiry, closed state',
-    GET: 'Read from an offset: catch-up, live=long-poll or live=sse',
+    GET: 'Read from an offset: catch-up, live=long-poll or live=sse; 410 HISTORY_TRIMMED before the oldest retained offset',
   };
   const route = (method: keyof typeof summaries, handler: (r: FastifyRequest, p: FastifyReply) => Promise<unknown>) =>
     app.route({

@@ -80,6 +80,11 @@ export class StreamService {
     return lookup.kind === 'found' && lookup.meta.id === meta.id ? lookup.meta : null;
   }
 
+  /** The lowest position a read of `meta` may start at (its retained head). */
+  retainedFrom(meta: StreamMeta): Promise<number> {
+    return this.deps.store.retainedFrom(meta);
+  }
+
   read(meta: StreamMeta, from: number, maxBytes: number): Promise<ReadResult> {
     return this.deps.store.read(meta, from, meta.tail, maxBytes);
   }

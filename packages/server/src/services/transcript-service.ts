@@ -132,12 +132,15 @@ export class TranscriptService {
     };
   }
 
-  /** Reads a channel's whole log (following its fork chain). */
+  /**
+   * Reads a channel's whole log (following its fork chain), from its oldest
+   * retained event: a fork of a trimmed session sees only what was kept.
+   */
   private async channelEvents(sessionId: string, channel: TranscriptChannel): Promise<Record<string, unknown>[]> {
     const lookup = await this.deps.store.lookup(sessionChannelPath(sessionId, channel), this.deps.clock.now());
     if (lookup.kind !== 'found') return [];
     const events: Record<string, unknown>[] = [];
-    for (let from = 0; from < lookup.meta.tail; ) {
+    for (let from = await this.deps.store.retainedFrom(lookup.meta); from < lookup.meta.tail; ) {
       const result = await this.deps.store.read(lookup.meta, from, lookup.meta.tail, READ_BYTES);
       if (!result.items.length) break;
       for (const item of result.items) events.push(JSON.parse(item.toString('utf8')) as Record<string, unknown>);

@@ -7,6 +7,7 @@
  */
 import type { ReadResult, StoredRow, StreamMeta } from './types.js';
 import { isJsonContentType } from './stream-rules.js';
+import { HistoryTrimmedError } from './store-errors.js';
 
 export interface RowSource {
   /** Rows of one stream (not following forks) with `end > from`, in order. */
@@ -59,6 +60,31 @@ export class ForkReader {
     return segments;
   }
 
+  /**
+   * The lowest position a read of `meta` may start at. A stream's own trim
+   * point hides everything before it; a trimmed source hides the part of its
+   * segment it no longer holds, and with it everything below (a read never
+   * skips a hole).
+   */
+  async retainedFrom(meta: StreamMeta): Promise<number> {
+    let from = meta.trimmedTo;
+    // Sources only hold positions below the fork point.
+    if (!meta.fork || from >= meta.fork.position) return from;
+    for (const segment of await this.segments(meta)) {
+      if (segment.streamId === meta.id) continue;
+      const source = await this.source.getById(segment.streamId);
+      const trimmedTo = source ? source.trimmedTo : segment.end;
+      if (trimmedTo > segment.start) from = Math.max(from, Math.min(trimmedTo, segment.end));
+    }
+    return from;
+  }
+
+  /**
+   * Rows are contiguous, so a row starting past the cursor (or none where the
+   * tail says there are some) means the sweeper trimmed them since the caller
+   * checked `retainedFrom`. A read that already holds items ends at the hole;
+   * one that holds none throws `HistoryTrimmedError`.
+   */
   async read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
     const json = isJsonContentType(meta.contentType);
     const items: Buffer[] = [];
@@ -77,6 +103,11 @@ export class ForkReader {
         if (rows.length === 0) break;
         for (const row of rows) {
           const start = json ? row.end - 1 : row.end - row.data.length;
+          if (start > cursor) {
+            if (items.length === 0) throw new HistoryTrimmedError(cursor);
+            done = true;
+            break;
+          }
           if (start >= hi) {
             done = true;
             break;
@@ -112,6 +143,7 @@ export class ForkReader {
         break;
       }
     }
+    if (items.length === 0 && position < to) throw new HistoryTrimmedError(position);
     return { items, next: position };
   }
 }

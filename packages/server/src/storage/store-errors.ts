@@ -15,3 +15,14 @@ export class StoreUnavailableError extends AppError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/**
+ * A read reached positions the history retention sweeper deleted (see
+ * `Store.trimHistory`); readers answer it with 410 `HISTORY_TRIMMED`.
+ */
+export class HistoryTrimmedError extends AppError {
+  constructor(readonly position: number) {
+    super('HISTORY_TRIMMED', 'the requested offset lies before the retained history');
+    this.name = 'HistoryTrimmedError';
+  }
+}

@@ -36,6 +36,12 @@ export interface StreamMeta {
   softDeleted: boolean;
   streamSeq: string | null;
   closedBy: ProducerTuple | null;
+  /**
+   * Trim point: the stream's own rows before this position were deleted by the
+   * history retention sweeper, and reads through this stream start no earlier.
+   * 0 when nothing was trimmed.
+   */
+  trimmedTo: number;
 }
 
 export type AppendBody =
@@ -143,6 +149,25 @@ export interface Store {
   touch(streamId: number, now: number): Promise<void>;
   /** Removes up to `limit` expired streams; returns how many it removed. */
   sweepExpired(now: number, limit: number): Promise<number>;
+  /**
+   * The lowest position a read of this stream may start at: its own trim
+   * point, raised by trimmed sources it inherits history from.
+   */
+  retainedFrom(meta: StreamMeta): Promise<number>;
+  /**
+   * Records time marks `(stream, tail, at)` for up to `limit` session `out`
+   * channels with ids above `afterStreamId`, skipping a channel whose tail has
+   * not moved or that got a mark within `spacingMs`. `clock` is read after the
+   * tails are, so a mark's time is never earlier than the events it covers.
+   * Returns the last channel id scanned, or null once the walk reached the end.
+   */
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null>;
+  /**
+   * Trims up to `limit` streams: deletes rows at or before the newest mark
+   * taken at or before `cutoff`, at most `rowsPerStream` rows per stream, and
+   * raises the stream's trim point. Returns how many rows it deleted.
+   */
+  trimHistory(cutoff: number, limit: number, rowsPerStream: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

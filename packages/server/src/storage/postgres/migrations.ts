@@ -10,6 +10,7 @@ import { sessionsMigration } from './session-migrations.js';
 import { postgresTranscriptsMigration } from './transcripts-migration.js';
 import { postgresTurnsMigration } from './turns-migration.js';
 import { postgresAuthMigration } from './auth-migration.js';
+import { postgresHistoryMigration } from './history-migration.js';
 
 export interface Migration {
   version: number;
@@ -69,6 +70,7 @@ export const postgresMigrations: Migration[] = [
   postgresTurnsMigration,
   postgresTranscriptsMigration,
   postgresAuthMigration,
+  postgresHistoryMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

@@ -270,6 +270,68 @@ export class PostgresStore implements Store, PgStreamTx {
     });
   }
 
+  async retainedFrom(meta: StreamMeta): Promise<number> {
+    return this.reader.retainedFrom(meta);
+  }
+
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
+    return this.guard(async (db) => {
+      const page = await db<{ id: number; tail: number; trim_pos: number }[]>`SELECT st.id, st.tail, st.trim_pos
+        FROM sessions s JOIN streams st ON st.id = s.out_stream_id
+        WHERE s.out_stream_id > ${afterStreamId} ORDER BY s.out_stream_id LIMIT ${limit}`;
+      const last = page.at(-1);
+      if (!last) return null;
+      // Read after the tails: every event a mark covers had committed by then.
+      const at = clock();
+      const moved = page.filter((row) => row.tail > row.trim_pos);
+      // A mark only where the tail moved past the last one and none is recent;
+      // replicas marking at once collide on the key and one of them wins.
+      if (moved.length) {
+        await db`INSERT INTO stream_marks (stream_id, position, at)
+          SELECT v.id, v.tail, ${at}
+          FROM unnest(${arrayLiteral(moved.map((r) => r.id))}::bigint[], ${arrayLiteral(moved.map((r) => r.tail))}::bigint[]) AS v (id, tail)
+          WHERE NOT EXISTS (SELECT 1 FROM stream_marks m WHERE m.stream_id = v.id
+            AND (m.position >= v.tail OR m.at > ${at - spacingMs}))
+          ON CONFLICT DO NOTHING`;
+      }
+      return page.length < limit ? null : last.id;
+    });
+  }
+
+  async trimHistory(cutoff: number, limit: number, rowsPerStream: number): Promise<number> {
+    const ids = await this.guard(
+      (db) => db<{ id: number }[]>`SELECT DISTINCT stream_id AS id FROM stream_marks WHERE at <= ${cutoff}
+        ORDER BY stream_id LIMIT ${limit}`,
+    );
+    let deleted = 0;
+    for (const { id } of ids) {
+      // One transaction per stream, holding its row lock the way appends do
+      // (stream row, then its rows), so trimming and appending never deadlock.
+      // SKIP LOCKED: a replica already trimming it, or a batch appending to it,
+      // is left alone until the next run.
+      deleted += await transaction(this.pool, async (tx) => {
+        const [stream] = await tx<{ trim_pos: number }[]>`SELECT trim_pos FROM streams WHERE id = ${id}
+          FOR UPDATE SKIP LOCKED`;
+        if (!stream) {
+          const exists = await tx`SELECT 1 FROM streams WHERE id = ${id}`;
+          if (!exists.length) await tx`DELETE FROM stream_marks WHERE stream_id = ${id}`;
+          return 0;
+        }
+        const [mark] = await tx<{ p: number | null }[]>`SELECT max(position) AS p FROM stream_marks
+          WHERE stream_id = ${id} AND at <= ${cutoff}`;
+        if (mark?.p === null || mark?.p === undefined) return 0;
+        const [nth] = await tx<{ end_pos: number }[]>`SELECT end_pos FROM stream_rows
+          WHERE stream_id = ${id} AND end_pos <= ${mark.p} ORDER BY end_pos OFFSET ${rowsPerStream - 1} LIMIT 1`;
+        const upTo = Math.max(stream.trim_pos, nth ? nth.end_pos : mark.p);
+        const removed = await tx`DELETE FROM stream_rows WHERE stream_id = ${id} AND end_pos <= ${upTo}`;
+        await tx`UPDATE streams SET trim_pos = ${upTo} WHERE id = ${id} AND trim_pos < ${upTo}`;
+        await tx`DELETE FROM stream_marks WHERE stream_id = ${id} AND position <= ${upTo}`;
+        return removed.count;
+      });
+    }
+    return deleted;
+  }
+
   /** Each stream's current tail, for the notifier's re-check after it reconnects; missing ones are deleted. */
   async streamStates(ids: number[]): Promise<StreamChange[]> {
     const rows = await this.guard(

@@ -25,6 +25,7 @@ export interface StreamRow {
   closed_by_producer: string | null;
   closed_by_epoch: number | null;
   closed_by_seq: number | null;
+  trim_pos: number;
 }
 
 export function toMeta(row: StreamRow): StreamMeta {
@@ -48,6 +49,7 @@ export function toMeta(row: StreamRow): StreamMeta {
       row.closed_by_producer === null
         ? null
         : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
+    trimmedTo: row.trim_pos ?? 0,
   };
 }
 

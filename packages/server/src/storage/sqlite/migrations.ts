@@ -3,6 +3,7 @@ import { sqliteSessionDataMigration } from './session-data-migration.js';
 import { sqliteTranscriptsMigration } from './transcripts-migration.js';
 import { sqliteTurnsMigration } from './turns-migration.js';
 import { sqliteAuthMigration } from './auth-migration.js';
+import { sqliteHistoryMigration } from './history-migration.js';
 
 export const sqliteMigrations: { version: number; name: string; sql: string }[] = [
   {
@@ -116,4 +117,5 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   sqliteTurnsMigration,
   sqliteTranscriptsMigration,
   sqliteAuthMigration,
+  sqliteHistoryMigration,
 ];

@@ -63,6 +63,7 @@ interface StreamRow {
   closed_by_producer: string | null;
   closed_by_epoch: number | null;
   closed_by_seq: number | null;
+  trim_pos: number;
 }
 
 function toMeta(row: StreamRow): StreamMeta {
@@ -86,6 +87,7 @@ function toMeta(row: StreamRow): StreamMeta {
       row.closed_by_producer === null
         ? null
         : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
+    trimmedTo: row.trim_pos ?? 0,
   };
 }
 
@@ -156,6 +158,18 @@ export class SqliteStore implements Store, StreamTx {
       closeStream: db.prepare('UPDATE streams SET closed = 1, last_access_at = ? WHERE id = ?'),
       detach: db.prepare('UPDATE streams SET soft_deleted = 1, path = NULL, expiry_deadline = NULL WHERE id = ?'),
       expired: db.prepare('SELECT * FROM streams WHERE expiry_deadline <= ? ORDER BY expiry_deadline LIMIT ?'),
+      outTailPage: db.prepare(`SELECT st.id, st.tail, st.trim_pos AS trim FROM sessions s JOIN streams st ON st.id = s.out_stream_id
+        WHERE s.out_stream_id > ? ORDER BY s.out_stream_id LIMIT ?`),
+      // A mark only where the tail moved past the last one and none is recent.
+      insertMark: db.prepare(`INSERT OR IGNORE INTO stream_marks (stream_id, position, at) SELECT @id, @tail, @at
+        WHERE NOT EXISTS (SELECT 1 FROM stream_marks WHERE stream_id = @id AND (position >= @tail OR at > @recent))`),
+      markedStreams: db.prepare('SELECT DISTINCT stream_id AS id FROM stream_marks WHERE at <= ? ORDER BY stream_id LIMIT ?'),
+      newestMark: db.prepare('SELECT max(position) AS p FROM stream_marks WHERE stream_id = ? AND at <= ?'),
+      nthRow: db.prepare('SELECT end_pos AS "end" FROM stream_rows WHERE stream_id = ? AND end_pos <= ? ORDER BY end_pos LIMIT 1 OFFSET ?'),
+      trimRows: db.prepare('DELETE FROM stream_rows WHERE stream_id = ? AND end_pos <= ?'),
+      raiseTrim: db.prepare('UPDATE streams SET trim_pos = ? WHERE id = ? AND trim_pos < ?'),
+      deleteMarks: db.prepare('DELETE FROM stream_marks WHERE stream_id = ?'),
+      deleteMarksUpTo: db.prepare('DELETE FROM stream_marks WHERE stream_id = ? AND position <= ?'),
       touch: db.prepare(
         'UPDATE streams SET last_access_at = ?, expiry_deadline = ? WHERE id = ? AND ttl_seconds IS NOT NULL',
       ),
@@ -372,6 +386,46 @@ export class SqliteStore implements Store, StreamTx {
       for (const row of rows) this.remove(toMeta(row));
       return rows.length;
     });
+  }
+
+  async retainedFrom(meta: StreamMeta): Promise<number> {
+    return this.reader.retainedFrom(meta);
+  }
+
+  markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
+    return this.writes.submit(() => {
+      // In the writer's transaction: no append lands between reading the tails and the clock.
+      const page = this.sql.outTailPage.all(afterStreamId, limit) as { id: number; tail: number; trim: number }[];
+      const last = page.at(-1);
+      if (!last) return null;
+      const at = clock();
+      for (const row of page) if (row.tail > row.trim) this.sql.insertMark.run({ id: row.id, tail: row.tail, at, recent: at - spacingMs });
+      return page.length < limit ? null : last.id;
+    });
+  }
+
+  async trimHistory(cutoff: number, limit: number, rowsPerStream: number): Promise<number> {
+    const ids = (this.sql.markedStreams.all(cutoff, limit) as { id: number }[]).map((r) => r.id);
+    let deleted = 0;
+    // One stream per write batch: a long backlog never holds the writer for long.
+    for (const id of ids) {
+      deleted += await this.writes.submit(() => {
+        const meta = this.metaById(id);
+        if (!meta) {
+          this.sql.deleteMarks.run(id);
+          return 0;
+        }
+        const mark = this.sql.newestMark.get(id, cutoff) as { p: number | null };
+        if (mark.p === null) return 0;
+        const nth = this.sql.nthRow.get(id, mark.p, rowsPerStream - 1) as { end: number } | undefined;
+        const upTo = Math.max(meta.trimmedTo, nth ? nth.end : mark.p);
+        const removed = this.sql.trimRows.run(id, upTo).changes;
+        this.sql.raiseTrim.run(upTo, id, upTo);
+        this.sql.deleteMarksUpTo.run(id, upTo);
+        return removed;
+      });
+    }
+    return deleted;
   }
 
   async ping(): Promise<void> {
