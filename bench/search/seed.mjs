@@ -6,8 +6,8 @@
  * real text do; everything is deterministic, so every run seeds the same data.
  */
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { ulid } from 'ulid';
+import { insertSessionsPostgres, openSqlite, random, sqliteSessionWriter } from '../lib/seed.mjs';
 
 const require = createRequire(import.meta.url);
 const VOCABULARY = 20_000;
@@ -16,16 +16,6 @@ const AGENTS = 10;
 const TAGS = ['billing', 'support', 'sales', 'beta', 'vip', 'internal', 'eu', 'us', 'mobile', 'web'];
 const STATUSES = ['idle', 'idle', 'closed', 'closed', 'running', 'waiting'];
 const DAY = 86_400_000;
-
-function random(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** Word of rank `n`: distinct, pronounceable, 2–4 syllables. */
 const word = (n) => {
@@ -115,26 +105,14 @@ export function queryMix(count) {
 }
 
 export function seedSearchSqlite(dataDir, total, sessionCount) {
-  const Database = require('better-sqlite3');
-  const db = new Database(join(dataDir, 'tether.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  const stream = db.prepare(`INSERT INTO streams (path, content_type, last_access_at, created_at, tail) VALUES (?, 'application/json', ?, ?, 0)`);
-  const session = db.prepare(`INSERT INTO sessions (id, project_id, title, tags, metadata, root_id, status, agent, type,
-    created_at, updated_at, last_activity_at, out_stream_id, in_stream_id, message_count)
-    VALUES (?, 'default', ?, ?, '{}', ?, ?, ?, 'chat', ?, ?, ?, ?, ?, ?)`);
-  const tag = db.prepare(`INSERT INTO session_tags (project_id, tag, session_id) VALUES ('default', ?, ?)`);
+  const db = openSqlite(dataDir);
+  const write = sqliteSessionWriter(db);
   const message = db.prepare(`INSERT INTO messages (id, project_id, session_id, channel, position, role, text, status, created_at, updated_at)
     VALUES (?, 'default', ?, 'out', ?, ?, ?, 'completed', ?, ?)`);
   const list = [...sessions(sessionCount, Date.now())];
   const per = Math.floor(total / sessionCount);
   db.transaction(() => {
-    for (const s of list) {
-      const out = stream.run(`/v1/stream/sessions/${s.id}/out`, s.createdAt, s.createdAt).lastInsertRowid;
-      const inn = stream.run(`/v1/stream/sessions/${s.id}/in`, s.createdAt, s.createdAt).lastInsertRowid;
-      session.run(s.id, s.title, JSON.stringify(s.tags), s.id, s.status, s.agent, s.createdAt, s.createdAt, s.createdAt, out, inn, per);
-      for (const t of s.tags) tag.run(t, s.id);
-    }
+    for (const s of list) write(s, per);
   })();
   const batch = db.transaction((rows) => {
     for (const m of rows) message.run(m.id, m.sessionId, m.position, m.role, m.text, m.createdAt, m.createdAt);
@@ -156,29 +134,7 @@ export async function seedSearchPostgres(url, total, sessionCount) {
   try {
     const list = [...sessions(sessionCount, Date.now())];
     const per = Math.floor(total / sessionCount);
-    for (let i = 0; i < list.length; i += 10_000) {
-      const chunk = JSON.stringify(list.slice(i, i + 10_000));
-      await sql.begin(async (tx) => {
-        await tx.unsafe(`CREATE TEMP TABLE seed ON COMMIT DROP AS SELECT * FROM jsonb_to_recordset($1::text::jsonb)
-          AS x(id text, "createdAt" bigint, title text, status text, agent text, tags jsonb)`, [chunk]);
-        await tx.unsafe(`
-          WITH o AS (
-            INSERT INTO streams (path, path_hash, content_type, last_access_at, created_at, tail)
-            SELECT '/v1/stream/sessions/' || id || '/out', sha256(convert_to('/v1/stream/sessions/' || id || '/out', 'UTF8')),
-              'application/json', "createdAt", "createdAt", 0 FROM seed RETURNING id AS stream_id, path),
-          i AS (
-            INSERT INTO streams (path, path_hash, content_type, last_access_at, created_at, tail)
-            SELECT '/v1/stream/sessions/' || id || '/in', sha256(convert_to('/v1/stream/sessions/' || id || '/in', 'UTF8')),
-              'application/json', "createdAt", "createdAt", 0 FROM seed RETURNING id AS stream_id, path)
-          INSERT INTO sessions (id, project_id, title, tags, metadata, root_id, status, agent, type, created_at, updated_at,
-            last_activity_at, out_stream_id, in_stream_id, message_count)
-          SELECT s.id, 'default', s.title, s.tags, '{}'::jsonb, s.id, s.status, s.agent, 'chat', s."createdAt", s."createdAt",
-            s."createdAt", o.stream_id, i.stream_id, ${per}
-          FROM seed s JOIN o ON o.path = '/v1/stream/sessions/' || s.id || '/out'
-                      JOIN i ON i.path = '/v1/stream/sessions/' || s.id || '/in'`);
-        await tx.unsafe(`INSERT INTO session_tags (project_id, tag, session_id) SELECT 'default', jsonb_array_elements_text(tags), id FROM seed`);
-      });
-    }
+    for (let i = 0; i < list.length; i += 10_000) await insertSessionsPostgres(sql, list.slice(i, i + 10_000), per);
     let rows = [];
     const flush = async () => {
       if (!rows.length) return;

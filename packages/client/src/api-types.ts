@@ -1,26 +1,23 @@
 /** Shapes of the control-plane API as the SDK sees them (DESIGN §3–§7). */
-import type { Session, SessionStatus, SessionUsage } from '@tether/protocol';
+import type { Message, Session, SessionStatus, SessionUsage, SessionUsageReport, ToolCall } from '@tether/protocol';
 import type { Turn } from './types.js';
+
+/** The wire shapes `@tether/protocol` defines for the server and the SDK alike. */
+export type {
+  CreateSessionInput,
+  Message,
+  MessageStatus,
+  SearchHit,
+  SessionContext,
+  SessionUsageReport,
+  ToolCall,
+  TurnUsage,
+} from '@tether/protocol';
 
 /** One page of any cursor-paginated list. */
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
-}
-
-export interface CreateSessionInput {
-  /** Your key for the session (may not start with `ses_`); creating it again returns the open one. */
-  externalId?: string;
-  type?: string;
-  title?: string;
-  agent?: string;
-  model?: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  parentId?: string;
-  rootId?: string;
-  ttlSeconds?: number;
-  expiresAt?: string;
 }
 
 export interface CreateSessionResult {
@@ -98,49 +95,7 @@ export interface Interaction {
 
 export type InteractionAnswer = { response: unknown } | { deny: true };
 
-export interface Message {
-  id: string;
-  sessionId: string;
-  turnId: string | null;
-  role: string;
-  text: string;
-  content?: unknown;
-  model: string | null;
-  status: 'completed' | 'incomplete';
-  /** The channel offset the message came from. */
-  offset: string;
-  channel?: 'out' | 'in';
-  createdAt: string;
-  usage: Usage | null;
-}
-
-export interface ToolCall {
-  id: string;
-  sessionId: string;
-  turnId: string | null;
-  name: string;
-  input: unknown;
-  output: unknown;
-  isError: boolean;
-  durationMs: number | null;
-  truncated: boolean;
-  offset: string;
-  resultOffset: string | null;
-  createdAt: string;
-  completedAt: string | null;
-}
-
 export type Usage = SessionUsage;
-
-export interface SessionUsageReport {
-  session: Usage;
-  turns: (Usage & { turnId: string })[];
-}
-
-export interface SessionContext {
-  summary: string | null;
-  messages: Message[];
-}
 
 /** `GET /v1/sessions/{ref}/transcript?format=json`. */
 export interface Transcript {
@@ -158,15 +113,6 @@ export interface SearchFilters {
   type?: string;
   createdAfter?: string;
   createdBefore?: string;
-}
-
-export interface SearchHit {
-  session: Session;
-  message: Message | null;
-  kind: 'message' | 'tool' | 'title';
-  /** HTML-escaped text with matches wrapped in `<mark>`…`</mark>`. */
-  snippet: string;
-  score: number;
 }
 
 export interface ImportResult {

@@ -1,6 +1,6 @@
-import { TetherError, networkError } from './errors.js';
-import { Backoff, HttpClient, sleep } from './http.js';
-import { sseFrames } from './sse.js';
+import type { TetherError } from './errors.js';
+import type { HttpClient } from './http.js';
+import { followSse } from './sse-follow.js';
 
 /** What a Durable Streams server says in each SSE `control` event. */
 interface ControlPayload {
@@ -48,36 +48,15 @@ export async function* followChannel<E = Record<string, unknown>>(
 ): AsyncGenerator<ChannelBatch<E>> {
   let offset = options.offset ?? '-1';
   let cursor: string | undefined;
-  const backoff = new Backoff();
-  const { signal } = options;
-  while (!signal?.aborted) {
-    let failure: TetherError | null = null;
-    let heard = false;
-    // One controller per connection: the watchdog may end it without ending the follow.
-    const connection = new AbortController();
-    const forward = () => connection.abort(signal!.reason);
-    signal?.addEventListener('abort', forward, { once: true });
-    let idle = false;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const activity = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        idle = true;
-        connection.abort();
-      }, options.idleTimeoutMs ?? 45_000);
-    };
-    try {
-      activity();
+  const batches = followSse<ChannelBatch<E>>(
+    http,
+    { signal: options.signal, idleTimeoutMs: options.idleTimeoutMs, onReconnect: (error) => options.onReconnect?.(error, offset) },
+    async function* (connection) {
       const query = new URLSearchParams({ offset, live: 'sse' });
       if (cursor) query.set('cursor', cursor);
       const separator = options.path.includes('?') ? '&' : '?';
-      const response = await http.request('GET', `${options.path}${separator}${query}`, {
-        headers: { accept: 'text/event-stream' },
-        signal: connection.signal,
-      });
-      if (!response.body) throw new TetherError('BAD_RESPONSE', 'SSE response has no body', response.status);
       let pending: E[] | null = null;
-      for await (const frame of sseFrames(response.body, activity)) {
+      for await (const frame of connection.frames(`${options.path}${separator}${query}`)) {
         if (frame.event === 'data') {
           const parsed = JSON.parse(frame.data) as E | E[];
           pending = [...(pending ?? []), ...(Array.isArray(parsed) ? parsed : [parsed])];
@@ -85,36 +64,18 @@ export async function* followChannel<E = Record<string, unknown>>(
           const control = JSON.parse(frame.data) as ControlPayload;
           if (control.streamNextOffset) offset = control.streamNextOffset;
           if (control.streamCursor) cursor = control.streamCursor;
-          heard = true;
-          backoff.reset();
+          connection.heard();
           const closed = control.streamClosed === true;
           if (pending || closed) {
             yield { events: pending ?? [], offset, upToDate: control.upToDate === true, closed };
             pending = null;
           }
-          if (closed) return;
         }
       }
-    } catch (error) {
-      if (signal?.aborted) return;
-      if (idle) failure = new TetherError('NETWORK_ERROR', 'SSE connection went silent');
-      else if (error instanceof TetherError) failure = error;
-      else if (error instanceof SyntaxError) failure = new TetherError('BAD_RESPONSE', `SSE frame is not JSON: ${error.message}`);
-      else failure = networkError(error, signal);
-      if (!failure.retriable) throw failure;
-    } finally {
-      clearTimeout(watchdog);
-      signal?.removeEventListener('abort', forward);
-    }
-    options.onReconnect?.(failure, offset);
-    // A clean end after data is the server's periodic close: come back at once.
-    // One that said nothing at all is treated like a failure, so it cannot spin.
-    if (failure || !heard) {
-      try {
-        await sleep(backoff.next(), signal);
-      } catch {
-        return;
-      }
-    }
+    },
+  );
+  for await (const batch of batches) {
+    yield batch;
+    if (batch.closed) return;
   }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@tether/server';
-import { HttpClient, IdempotentProducer, TetherError, followChannel, type FetchLike } from '../src/index.js';
+import { HttpClient, IdempotentProducer, TetherError, followChannel, watchSessions, type FetchLike, type WatchEvent } from '../src/index.js';
 
 let server: RunningServer;
 let dataDir: string;
@@ -167,5 +167,55 @@ describe('followChannel', () => {
   it('throws a typed error for a stream that does not exist', async () => {
     const reading = followChannel(new HttpClient({ url: server.url, apiKey: server.createdAdminKey! }), { path: '/v1/stream/client-test/missing' }).next();
     await expect(reading).rejects.toMatchObject({ name: 'TetherError', code: 'STREAM_NOT_FOUND', status: 404 });
+  });
+});
+
+describe('watchSessions', () => {
+  it('reconnects a watch that went silent and resumes with Last-Event-ID: nothing repeated, nothing missed', async () => {
+    const tag = `watch-${unique()}`;
+    const create = async () => {
+      const res = await fetch(`${server.url}/v1/sessions`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ tags: [tag] }) });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { session: { id: string } }).session.id;
+    };
+    const existing = await create();
+    const stop = new AbortController();
+    const reasons: (string | undefined)[] = [];
+    const seen: WatchEvent[] = [];
+    const resumeIds: (string | null)[] = [];
+    const recording: FetchLike = async (input, init) => {
+      resumeIds.push(new Headers(init?.headers).get('last-event-id'));
+      return fetch(input, init);
+    };
+    const http = new HttpClient({ url: server.url, apiKey: server.createdAdminKey!, fetch: recording });
+    // Keep-alives come every 15 s: 300 ms of quiet after `ready` looks like a dead connection.
+    const watching = (async () => {
+      for await (const event of watchSessions(http, `/v1/sessions/watch?tag=${tag}`, {
+        signal: stop.signal,
+        idleTimeoutMs: 300,
+        onReconnect: (error) => reasons.push(error?.message),
+      })) {
+        seen.push(event);
+      }
+    })();
+    try {
+      const deadline = Date.now() + 20_000;
+      while (reasons.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const fresh = await create();
+      while (!seen.some((e) => e.type === 'session' && e.session.id === fresh) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      stop.abort();
+      await watching;
+    }
+    expect(reasons.slice(0, 2)).toEqual(['SSE connection went silent', 'SSE connection went silent']);
+    // The first connection asks for a snapshot; the later ones resume from the last event seen.
+    expect(resumeIds[0]).toBeNull();
+    expect(resumeIds.length).toBeGreaterThanOrEqual(3);
+    expect(resumeIds.at(-1)).toMatch(/^\d+$/);
+    const sessions = seen.filter((e): e is Extract<WatchEvent, { type: 'session' }> => e.type === 'session').map((e) => e.session.id);
+    expect(sessions.filter((id) => id === existing)).toHaveLength(1);
+    expect(sessions.at(-1)).not.toBe(existing);
+    expect(sessions.filter((id) => id !== existing)).toHaveLength(1);
+    expect(seen.filter((e) => e.type === 'ready').length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -2,7 +2,7 @@
  * The console's only way to the server: the public HTTP API, with the
  * credential the user signed in with (an API key or a session token).
  */
-import { HttpClient } from '@tether/client';
+import { HttpClient, type InteractionAnswer } from '@tether/client';
 
 const CREDENTIAL_KEY = 'tether.credential';
 
@@ -97,62 +97,7 @@ export function eventSourceUrl(path: string, params: URLSearchParams = new URLSe
   return text ? `${path}?${text}` : path;
 }
 
-export const STATUSES = ['idle', 'queued', 'running', 'waiting', 'closed', 'expired'] as const;
-export type SessionStatus = (typeof STATUSES)[number];
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-}
-
-export interface Session {
-  id: string;
-  externalId: string | null;
-  type: string | null;
-  title: string | null;
-  agent: string | null;
-  model: string | null;
-  tags: string[];
-  parentId: string | null;
-  forkedFrom: { sessionId: string; offset: string } | null;
-  status: SessionStatus;
-  activeTurnId: string | null;
-  pendingInteractions: number;
-  usage: Usage | null;
-  messageCount: number;
-  turnCount: number;
-  lastAssistantText: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastActivityAt: string;
-  closedAt: string | null;
-  closedReason: string | null;
-}
-
-export interface Interaction {
-  id: string;
-  sessionId: string;
-  turnId: string;
-  kind: 'input' | 'choice' | 'approval' | 'form';
-  prompt: string;
-  choices: unknown[] | null;
-  schema: Record<string, unknown> | null;
-  status: string;
-  response: unknown;
-  requestedAt: string;
-}
-
-export interface SearchHit {
-  session: Session;
-  message: { id: string; text: string } | null;
-  kind: 'message' | 'tool' | 'title';
-  snippet: string;
-  score: number;
-}
-
-export function respond(sessionId: string, interactionId: string, answer: { response: unknown } | { deny: true }): Promise<unknown> {
+export function respond(sessionId: string, interactionId: string, answer: InteractionAnswer): Promise<unknown> {
   return api('POST', `/v1/sessions/${encodeURIComponent(sessionId)}/interactions/${encodeURIComponent(interactionId)}/respond`, answer);
 }
 

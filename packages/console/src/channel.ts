@@ -4,9 +4,8 @@
  * only hands over a batch together with the offset after it, so every event
  * is delivered exactly once however often the connection drops.
  */
-import { followChannel } from '@tether/client';
+import { followChannel, type ChannelEvent } from '@tether/client';
 import { ApiError, channelClient, getCredential } from './api.js';
-import type { ChannelEvent } from './transcript.js';
 
 export interface ChannelRead {
   events: ChannelEvent[];

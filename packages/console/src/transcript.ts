@@ -6,14 +6,7 @@
  * both channels from the start after a reload rebuilds the same transcript.
  */
 
-export type ChannelEvent = { type: string } & Record<string, unknown>;
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-}
+import type { ChannelEvent, SessionUsage } from '@tether/client';
 
 export interface UserItem {
   kind: 'user';
@@ -69,7 +62,7 @@ export interface TurnItem {
   detail: string | null;
 }
 
-export interface UsageItem extends Usage {
+export interface UsageItem extends SessionUsage {
   kind: 'usage';
   key: string;
   model: string | null;
@@ -95,7 +88,7 @@ const num = (value: unknown): number => (typeof value === 'number' && Number.isF
 
 export class Transcript {
   /** Sum of the `usage` events read so far. */
-  readonly usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 };
+  readonly usage: SessionUsage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 };
   /** Bumped on every change, so a view can tell that it must re-render. */
   version = 0;
   private readonly messages = new Map<string, MessageItem>();

@@ -12,6 +12,7 @@ export {
   type SessionStatus,
   type SessionUsage,
   type ChannelInfo,
+  type CreateSessionInput,
 } from './sessions.js';
 export {
   MAX_TOOL_OUTPUT_BYTES,
@@ -20,4 +21,6 @@ export {
   type ToolCall,
   type TurnUsage,
   type SearchHit,
+  type SessionUsageReport,
+  type SessionContext,
 } from './transcripts.js';

@@ -47,6 +47,22 @@ export interface Session {
   channels: { out: ChannelInfo; in: ChannelInfo };
 }
 
+/** `POST /v1/sessions` body. */
+export interface CreateSessionInput {
+  /** Your key for the session (may not start with `ses_`); creating it again returns the open one. */
+  externalId?: string;
+  type?: string;
+  title?: string;
+  agent?: string;
+  model?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  parentId?: string;
+  rootId?: string;
+  ttlSeconds?: number;
+  expiresAt?: string;
+}
+
 export function sessionChannelPath(sessionId: string, channel: 'out' | 'in'): string {
   return `/v1/stream/sessions/${sessionId}/${channel}`;
 }

@@ -43,8 +43,21 @@ export interface SearchHit {
   session: Session;
   message: Message | null;
   kind: 'message' | 'tool' | 'title';
+  /** HTML-escaped text with matches wrapped in `<mark>`…`</mark>`. */
   snippet: string;
   score: number;
+}
+
+/** `GET /v1/sessions/{ref}/usage`: the session's totals and each turn's (a null `turnId`: usage reported outside any turn). */
+export interface SessionUsageReport {
+  session: SessionUsage;
+  turns: TurnUsage[];
+}
+
+/** `GET /v1/sessions/{ref}/context`: what an agent needs to resume. */
+export interface SessionContext {
+  summary: string | null;
+  messages: Message[];
 }
 
 /** Tool outputs larger than this (UTF-8 bytes) are stored truncated. */

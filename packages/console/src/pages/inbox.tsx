@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, eventSourceUrl, formatTime, type Interaction, type Session } from '../api.js';
+import type { Interaction, Session } from '@tether/client';
+import { api, eventSourceUrl, formatTime } from '../api.js';
 import { InteractionForm } from '../components/interaction-form.js';
 
 /**

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ChannelEvent, Session } from '@tether/client';
 import { readChannel } from '../channel.js';
-import { api, ApiError, formatCost, formatTime, type Session } from '../api.js';
+import { api, ApiError, formatCost, formatTime } from '../api.js';
 import { navigate } from '../router.js';
-import { Transcript, type ChannelEvent, type InteractionItem, type TranscriptItem } from '../transcript.js';
+import { Transcript, type InteractionItem, type TranscriptItem } from '../transcript.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { InteractionForm } from '../components/interaction-form.js';
 

@@ -1,5 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, eventSourceUrl, formatCost, formatTime, STATUSES, type SearchHit, type Session } from '../api.js';
+import type { SearchHit, Session } from '@tether/client';
+import { SESSION_STATUSES } from '@tether/protocol';
+import { api, ApiError, eventSourceUrl, formatCost, formatTime } from '../api.js';
 import { navigate } from '../router.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { Snippet } from '../components/snippet.js';
@@ -232,7 +234,7 @@ export function SessionsPage() {
         <input class="search" name="q" type="search" placeholder="Search messages, tools and titles…" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
         <select name="status" value={draft.status} onChange={(e) => apply({ ...draft, status: (e.target as HTMLSelectElement).value })}>
           <option value="">any status</option>
-          {STATUSES.map((s) => (
+          {SESSION_STATUSES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>

@@ -4,7 +4,14 @@
  * and the readers of the session's channels.
  */
 import { monotonicFactory } from 'ulid';
-import { MAX_METADATA_BYTES, SESSION_ID_PREFIX, parseOffset, type Session, type SessionStatus } from '@tether/protocol';
+import {
+  MAX_METADATA_BYTES,
+  SESSION_ID_PREFIX,
+  parseOffset,
+  type CreateSessionInput,
+  type Session,
+  type SessionStatus,
+} from '@tether/protocol';
 import { AppError } from '../errors.js';
 import { effectiveStatus, isOpen } from '../storage/session-rules.js';
 import type { NewSession, SessionQuery, SessionRecord, SessionStore } from '../storage/session-types.js';
@@ -15,19 +22,7 @@ import { decodeSessionCursor, encodeSessionCursor, toApiSession } from './sessio
 /** Notifier key on which session changes are announced (stream ids start at 1). */
 export const SESSION_CHANGES_KEY = 0;
 
-export interface CreateSessionInput {
-  externalId?: string;
-  type?: string;
-  title?: string;
-  agent?: string;
-  model?: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  parentId?: string;
-  rootId?: string;
-  ttlSeconds?: number;
-  expiresAt?: string;
-}
+export type { CreateSessionInput };
 
 export interface ListSessionsInput {
   status?: SessionStatus[];

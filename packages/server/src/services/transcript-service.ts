@@ -4,7 +4,7 @@
  * reads them, replays a session's channels into them when asked (forks start
  * from their source's history this way), and deletes what retention allows.
  */
-import { sessionChannelPath, type Message, type SearchHit, type SessionStatus, type SessionUsage, type ToolCall } from '@tether/protocol';
+import { sessionChannelPath, type Message, type SearchHit, type SessionContext, type SessionStatus, type SessionUsageReport, type ToolCall } from '@tether/protocol';
 import { AppError } from '../errors.js';
 import { parseSearchQuery, snippet } from '../storage/search-query.js';
 import type { MessageRecord, TranscriptChannel } from '../storage/transcript-rules.js';
@@ -70,7 +70,7 @@ export class TranscriptService {
     return { data: data.map(toApiToolCall), nextCursor: rows.length > limit ? encodeRowCursor(data.at(-1)!.seq!) : null };
   }
 
-  async usage(projectId: string, ref: string): Promise<{ session: SessionUsage; turns: ({ turnId: string | null } & SessionUsage)[] }> {
+  async usage(projectId: string, ref: string): Promise<SessionUsageReport> {
     const session = await this.deps.sessions.resolve(projectId, ref);
     const turns = await this.transcripts.usageByTurn(session.id);
     return { session: this.deps.sessions.view(session).usage, turns };
@@ -100,7 +100,7 @@ export class TranscriptService {
    * What an agent needs to resume: after a `context.compacted` event, its
    * summary and the messages after `upToMessageId`; otherwise every message.
    */
-  async context(projectId: string, ref: string): Promise<{ summary: string | null; messages: Message[] }> {
+  async context(projectId: string, ref: string): Promise<SessionContext> {
     const session = await this.deps.sessions.resolve(projectId, ref);
     const [messages, compaction] = await Promise.all([this.allMessages(session.id), this.transcripts.compaction(session.id)]);
     if (!compaction) return { summary: null, messages: messages.map(toApiMessage) };

@@ -1,4 +1,5 @@
 /** Transcript rows mapped to records once for both drivers (see `row-mappers.ts` for dialects). */
+import type { TurnUsage } from '@tether/protocol';
 import type { RowDialect } from './row-mappers.js';
 import type { MessageRecord, ToolCallRecord, TranscriptChannel, UsageFigures } from './transcript-rules.js';
 
@@ -85,7 +86,7 @@ export interface UsageTotalsRow {
   cost_usd: number;
 }
 
-export const usageFromRow = (row: UsageTotalsRow): { turnId: string | null } & UsageFigures => ({
+export const usageFromRow = (row: UsageTotalsRow): TurnUsage => ({
   turnId: row.turn_id,
   inputTokens: Number(row.input_tokens),
   outputTokens: Number(row.output_tokens),

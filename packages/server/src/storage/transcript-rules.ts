@@ -4,17 +4,13 @@
  * writes it in the append's own transaction. Replaying a channel log through
  * the same function gives the same rows, which is what `rebuild` relies on.
  */
-import { MAX_TOOL_OUTPUT_BYTES } from '@tether/protocol';
+import { MAX_TOOL_OUTPUT_BYTES, type SessionUsage } from '@tether/protocol';
 import { estimateCostUsd } from './pricing.js';
 
 export type TranscriptChannel = 'out' | 'in';
 
-export interface UsageFigures {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-}
+/** Token and cost figures, stored as the API reports them. */
+export type UsageFigures = SessionUsage;
 
 export interface MessageRecord {
   id: string;

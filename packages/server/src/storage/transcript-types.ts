@@ -3,8 +3,8 @@
  * calls and usage projected from channel events in the append's transaction,
  * full-text search over them, and the retention sweep's queries.
  */
-import type { SessionStatus } from '@tether/protocol';
-import type { Compaction, MessageRecord, ToolCallRecord, TranscriptChannel, UsageFigures } from './transcript-rules.js';
+import type { SessionStatus, TurnUsage } from '@tether/protocol';
+import type { Compaction, MessageRecord, ToolCallRecord, TranscriptChannel } from './transcript-rules.js';
 
 export interface SearchQuery {
   projectId: string;
@@ -44,7 +44,7 @@ export interface TranscriptStore {
   getMessagesBySeq(seqs: number[]): Promise<MessageRecord[]>;
   listToolCalls(sessionId: string, afterSeq: number | null, limit: number): Promise<ToolCallRecord[]>;
   /** Usage per turn (null: usage reported outside any turn), in order of first report. */
-  usageByTurn(sessionId: string): Promise<({ turnId: string | null } & UsageFigures)[]>;
+  usageByTurn(sessionId: string): Promise<TurnUsage[]>;
   compaction(sessionId: string): Promise<Compaction | null>;
   /** Throws the whole projection of a session away and replays its channel logs (read by the caller). */
   rebuild(projectId: string, sessionId: string, logs: { channel: TranscriptChannel; events: Record<string, unknown>[] }[], now: number): Promise<void>;

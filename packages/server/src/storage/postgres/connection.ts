@@ -125,6 +125,15 @@ export function storeError(error: unknown): unknown {
   return new StoreUnavailableError(`the database is unavailable (${String(code)})`, { cause: error });
 }
 
+/** Awaits a store query, throwing what `storeError` makes of its failure. */
+export async function guarded<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw storeError(error);
+  }
+}
+
 /** The connection itself is gone (as opposed to the server refusing a statement). */
 export function isConnectionLost(error: unknown): boolean {
   if (error instanceof postgres.PostgresError) return false;

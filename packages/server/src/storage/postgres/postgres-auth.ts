@@ -5,7 +5,7 @@
  */
 import type { ApiKeyRecord, AuthStore, NewApiKey, ProjectRecord } from '../auth-types.js';
 import { keyFromRow, projectFromRow, type ApiKeyRow } from '../auth-rows.js';
-import { storeError, transaction, type Db, type Tx } from './connection.js';
+import { guarded, transaction, type Db, type Tx } from './connection.js';
 
 // Any fixed key works as long as every replica uses the same one.
 const FIRST_KEY_LOCK = '7370291584721650006';
@@ -13,16 +13,8 @@ const FIRST_KEY_LOCK = '7370291584721650006';
 export class PostgresAuth implements AuthStore {
   constructor(private readonly db: Db) {}
 
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
-
   async ensureProject(id: string, name: string | null, now: number): Promise<ProjectRecord> {
-    return this.guard(
+    return guarded(
       (async () => {
         await this.db`INSERT INTO projects (id, name, created_at) VALUES (${id}, ${name}, ${now}) ON CONFLICT (id) DO NOTHING`;
         const [row] = await this.db<Parameters<typeof projectFromRow>[0][]>`SELECT id, name, created_at FROM projects WHERE id = ${id}`;
@@ -32,12 +24,12 @@ export class PostgresAuth implements AuthStore {
   }
 
   async getProject(id: string): Promise<ProjectRecord | null> {
-    const [row] = await this.guard(this.db<Parameters<typeof projectFromRow>[0][]>`SELECT id, name, created_at FROM projects WHERE id = ${id}`);
+    const [row] = await guarded(this.db<Parameters<typeof projectFromRow>[0][]>`SELECT id, name, created_at FROM projects WHERE id = ${id}`);
     return row ? projectFromRow(row) : null;
   }
 
   async listProjects(): Promise<ProjectRecord[]> {
-    const rows = await this.guard(this.db<Parameters<typeof projectFromRow>[0][]>`SELECT id, name, created_at FROM projects ORDER BY created_at, id`);
+    const rows = await guarded(this.db<Parameters<typeof projectFromRow>[0][]>`SELECT id, name, created_at FROM projects ORDER BY created_at, id`);
     return rows.map(projectFromRow);
   }
 
@@ -63,30 +55,30 @@ export class PostgresAuth implements AuthStore {
   }
 
   async findKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const [row] = await this.guard(this.db<ApiKeyRow[]>`SELECT id, project_id, name, role, prefix, created_at, last_used_at, revoked_at
+    const [row] = await guarded(this.db<ApiKeyRow[]>`SELECT id, project_id, name, role, prefix, created_at, last_used_at, revoked_at
       FROM api_keys WHERE hash = ${hash}`);
     return row ? keyFromRow(row) : null;
   }
 
   async listKeys(projectId: string): Promise<ApiKeyRecord[]> {
-    const rows = await this.guard(this.db<ApiKeyRow[]>`SELECT id, project_id, name, role, prefix, created_at, last_used_at, revoked_at
+    const rows = await guarded(this.db<ApiKeyRow[]>`SELECT id, project_id, name, role, prefix, created_at, last_used_at, revoked_at
       FROM api_keys WHERE project_id = ${projectId} ORDER BY created_at, id`);
     return rows.map(keyFromRow);
   }
 
   async revokeKey(projectId: string, id: string, now: number): Promise<ApiKeyRecord | null> {
-    const [row] = await this.guard(this.db<ApiKeyRow[]>`UPDATE api_keys SET revoked_at = coalesce(revoked_at, ${now})
+    const [row] = await guarded(this.db<ApiKeyRow[]>`UPDATE api_keys SET revoked_at = coalesce(revoked_at, ${now})
       WHERE project_id = ${projectId} AND id = ${id}
       RETURNING id, project_id, name, role, prefix, created_at, last_used_at, revoked_at`);
     return row ? keyFromRow(row) : null;
   }
 
   async touchKey(id: string, now: number): Promise<void> {
-    await this.guard(this.db`UPDATE api_keys SET last_used_at = ${now} WHERE id = ${id}`);
+    await guarded(this.db`UPDATE api_keys SET last_used_at = ${now} WHERE id = ${id}`);
   }
 
   async secret(name: string, generate: () => string, now: number): Promise<string> {
-    return this.guard(
+    return guarded(
       (async () => {
         const [found] = await this.db<{ value: string }[]>`SELECT value FROM server_secrets WHERE name = ${name}`;
         if (found) return found.value;

@@ -19,19 +19,11 @@ import type {
   SessionRefusal,
   StateRecord,
 } from '../session-data-types.js';
-import { storeError, transaction, type Db, type Tx } from './connection.js';
+import { guarded, transaction, type Db, type Tx } from './connection.js';
 import { fileFromRow, type FileRow } from '../row-mappers.js';
 
 export class PostgresSessionData implements SessionDataStore {
   constructor(private readonly db: Db) {}
-
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
 
   /** Locks the session's row for the rest of the transaction; the refusal, if any. */
   private async lockSession(tx: Tx, projectId: string, sessionId: string, now: number): Promise<SessionRefusal | null> {
@@ -47,7 +39,7 @@ export class PostgresSessionData implements SessionDataStore {
   }
 
   getState(sessionId: string): Promise<StateRecord | null> {
-    return this.guard(this.state(this.db, sessionId));
+    return guarded(this.state(this.db, sessionId));
   }
 
   putState(request: PutStateRequest): Promise<PutStateOutcome> {
@@ -68,7 +60,7 @@ export class PostgresSessionData implements SessionDataStore {
   }
 
   async getFile(sessionId: string, path: string): Promise<FileRecord | null> {
-    const [row] = await this.guard(
+    const [row] = await guarded(
       this.db<FileRow[]>`SELECT path, content_type, size, etag, created_at, updated_at, data
         FROM session_files WHERE session_id = ${sessionId} AND path = ${path}`,
     );
@@ -111,7 +103,7 @@ export class PostgresSessionData implements SessionDataStore {
   }
 
   async listFiles(query: FileQuery): Promise<FileInfo[]> {
-    const rows = await this.guard(
+    const rows = await guarded(
       this.db<FileRow[]>`SELECT path, content_type, size, etag, created_at, updated_at FROM session_files
         WHERE session_id = ${query.sessionId} AND path > ${query.afterPath ?? ''}
           AND left(path, ${query.prefix.length}) = ${query.prefix}

@@ -18,7 +18,7 @@ import type {
 } from '../session-types.js';
 import type { CreateOutcome, CreateStreamRequest } from '../types.js';
 import { POSTGRES_ROWS, sessionFromRow, type SessionRow } from '../row-mappers.js';
-import { storeError, transaction, type Db, type Query, type Tx } from './connection.js';
+import { guarded, transaction, type Db, type Query, type Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
 import { pathLockKey } from './stream-rows.js';
 
@@ -48,14 +48,6 @@ export class PostgresSessions implements SessionStore {
     private readonly streams: PgStreamTx,
     private readonly hooks?: PgSessionTxHooks,
   ) {}
-
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
 
   private async get(q: Query, projectId: string, ref: SessionRef, lock = false): Promise<SessionRecord | null> {
     const where = 'id' in ref ? q`s.id = ${ref.id}` : q`s.external_id = ${ref.externalId}`;
@@ -136,7 +128,7 @@ export class PostgresSessions implements SessionStore {
   }
 
   getSession(projectId: string, ref: SessionRef): Promise<SessionRecord | null> {
-    return this.guard(this.get(this.db, projectId, ref));
+    return guarded(this.get(this.db, projectId, ref));
   }
 
   async listSessions(query: SessionQuery): Promise<SessionRecord[]> {
@@ -169,7 +161,7 @@ export class PostgresSessions implements SessionStore {
       // The bound on both sides keeps a merge join from walking sessions down from the top.
       if (query.beforeId !== null) conditions.push(q`t.session_id < ${query.beforeId} AND s.id < ${query.beforeId}`);
       const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
-      rows = await this.guard(
+      rows = await guarded(
         q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM session_tags t
           JOIN sessions s ON s.id = t.session_id
           JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
@@ -178,7 +170,7 @@ export class PostgresSessions implements SessionStore {
     } else {
       if (query.beforeId !== null) conditions.push(q`s.id < ${query.beforeId}`);
       const where = conditions.reduce((a, b) => q`${a} AND ${b}`);
-      rows = await this.guard(
+      rows = await guarded(
         q<SessionRow[]>`SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM sessions s
           JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
           WHERE ${where} ORDER BY s.id DESC LIMIT ${query.limit}`,
@@ -246,7 +238,7 @@ export class PostgresSessions implements SessionStore {
   }
 
   async sessionChanges(afterSeq: number, limit: number): Promise<SessionChange[]> {
-    const rows = await this.guard(
+    const rows = await guarded(
       this.db<{ seq: number; project_id: string; session_id: string; kind: SessionChange['kind']; snapshot: SessionRecord | null }[]>`
         SELECT seq, project_id, session_id, kind, snapshot FROM session_changes WHERE seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`,
     );
@@ -254,19 +246,19 @@ export class PostgresSessions implements SessionStore {
   }
 
   async latestSessionChange(): Promise<number> {
-    const [row] = await this.guard(this.db<{ seq: number }[]>`SELECT coalesce(max(seq), 0)::bigint AS seq FROM session_changes`);
+    const [row] = await guarded(this.db<{ seq: number }[]>`SELECT coalesce(max(seq), 0)::bigint AS seq FROM session_changes`);
     return row!.seq;
   }
 
   dueSessionExpiries(now: number, limit: number): Promise<{ projectId: string; id: string }[]> {
-    return this.guard(
+    return guarded(
       this.db<{ projectId: string; id: string }[]>`SELECT project_id AS "projectId", id FROM sessions
         WHERE expires_at <= ${now} AND status NOT IN ('closed', 'expired') ORDER BY expires_at LIMIT ${limit}`,
     );
   }
 
   async pruneSessionChanges(before: number, limit: number): Promise<number> {
-    const result = await this.guard(
+    const result = await guarded(
       this.db`DELETE FROM session_changes WHERE seq IN (SELECT seq FROM session_changes WHERE at < ${before} ORDER BY seq LIMIT ${limit})`,
     );
     return result.count;

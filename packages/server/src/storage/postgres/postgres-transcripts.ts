@@ -20,7 +20,7 @@ import {
 import { jsonText, messageFromRow, toolCallFromRow, usageFromRow, type MessageRow, type ToolCallRow, type UsageTotalsRow } from '../transcript-rows.js';
 import type { SearchQuery, SearchRow, TranscriptStore } from '../transcript-types.js';
 import type { AppendRequest } from '../types.js';
-import { storeError, transaction, type Db, type Tx } from './connection.js';
+import { guarded, transaction, type Db, type Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
 import { searchPostgres } from './postgres-search.js';
 
@@ -182,14 +182,6 @@ export async function deleteTranscriptInTx(tx: Tx, sessionId: string): Promise<v
 export class PostgresTranscripts implements TranscriptStore {
   constructor(private readonly db: Db) {}
 
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
-
   async rebuild(projectId: string, sessionId: string, logs: { channel: TranscriptChannel; events: Record<string, unknown>[] }[], now: number): Promise<void> {
     await transaction(this.db, async (tx) => {
       const heads = await lockSessions(tx, [sessionId]);
@@ -205,42 +197,42 @@ export class PostgresTranscripts implements TranscriptStore {
   }
 
   async listMessages(sessionId: string, afterSeq: number | null, limit: number): Promise<MessageRecord[]> {
-    const rows = await this.guard(this.db<MessageRow[]>`SELECT * FROM messages WHERE session_id = ${sessionId}
+    const rows = await guarded(this.db<MessageRow[]>`SELECT * FROM messages WHERE session_id = ${sessionId}
       AND seq > ${afterSeq ?? 0} ORDER BY seq LIMIT ${limit}`);
     return rows.map((row) => messageFromRow(row, POSTGRES_ROWS));
   }
 
   async getMessagesBySeq(seqs: number[]): Promise<MessageRecord[]> {
     if (!seqs.length) return [];
-    const rows = await this.guard(this.db<MessageRow[]>`SELECT * FROM messages WHERE seq = ANY(${arrayLiteral(seqs)}::bigint[])`);
+    const rows = await guarded(this.db<MessageRow[]>`SELECT * FROM messages WHERE seq = ANY(${arrayLiteral(seqs)}::bigint[])`);
     return rows.map((row) => messageFromRow(row, POSTGRES_ROWS));
   }
 
   async listToolCalls(sessionId: string, afterSeq: number | null, limit: number): Promise<ToolCallRecord[]> {
-    const rows = await this.guard(this.db<ToolCallRow[]>`SELECT * FROM tool_calls WHERE session_id = ${sessionId}
+    const rows = await guarded(this.db<ToolCallRow[]>`SELECT * FROM tool_calls WHERE session_id = ${sessionId}
       AND seq > ${afterSeq ?? 0} ORDER BY seq LIMIT ${limit}`);
     return rows.map((row) => toolCallFromRow(row, POSTGRES_ROWS));
   }
 
   async usageByTurn(sessionId: string) {
-    const rows = await this.guard(this.db<UsageTotalsRow[]>`SELECT turn_id, sum(input_tokens) AS input_tokens,
+    const rows = await guarded(this.db<UsageTotalsRow[]>`SELECT turn_id, sum(input_tokens) AS input_tokens,
         sum(output_tokens) AS output_tokens, sum(cached_input_tokens) AS cached_input_tokens, sum(cost_usd) AS cost_usd
       FROM usage_records WHERE session_id = ${sessionId} GROUP BY turn_id ORDER BY min(seq)`);
     return rows.map(usageFromRow);
   }
 
   async compaction(sessionId: string): Promise<Compaction | null> {
-    const [row] = await this.guard(this.db<{ summary: string; up_to_message_id: string | null; position: number }[]>`
+    const [row] = await guarded(this.db<{ summary: string; up_to_message_id: string | null; position: number }[]>`
       SELECT summary, up_to_message_id, position FROM session_compactions WHERE session_id = ${sessionId}`);
     return row ? { summary: row.summary, upToMessageId: row.up_to_message_id, position: row.position } : null;
   }
 
   async closedBefore(before: number, limit: number): Promise<{ projectId: string; id: string }[]> {
-    return this.guard(this.db<{ projectId: string; id: string }[]>`SELECT project_id AS "projectId", id FROM sessions
+    return guarded(this.db<{ projectId: string; id: string }[]>`SELECT project_id AS "projectId", id FROM sessions
       WHERE closed_at IS NOT NULL AND closed_at < ${before} ORDER BY closed_at LIMIT ${limit}`);
   }
 
   async search(query: SearchQuery): Promise<SearchRow[]> {
-    return this.guard(searchPostgres(this.db, query));
+    return guarded(searchPostgres(this.db, query));
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../turn-types.js';
 import type { AppendOutcome, AppendRequest } from '../types.js';
 import { runAppendBatch } from './append-batch.js';
-import { storeError, transaction, type Db, type Tx } from './connection.js';
+import { guarded, transaction, type Db, type Tx } from './connection.js';
 import { CHANGE_LOG_LOCK } from './postgres-sessions.js';
 import { arrayLiteral } from './sql-arrays.js';
 import { selectByPath } from './stream-rows.js';
@@ -49,14 +49,6 @@ export class PostgresTurns implements TurnStore {
     private readonly db: Db,
     private readonly forget: (streamId: number) => void,
   ) {}
-
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
 
   private async snapshot(tx: Tx, projectId: string, sessionId: string, query: SnapshotQuery, now: number): Promise<Snapshot | null> {
     const [head] = await tx<HeadRow[]>`SELECT id, project_id, status, expires_at, agent, active_turn_id, turn_count,
@@ -218,7 +210,7 @@ export class PostgresTurns implements TurnStore {
     };
     // Every waiting claimer wakes on every admitted turn; those that find the
     // queue empty should cost one plain read, not a transaction.
-    if ((await this.guard(candidates(this.db, false))).length === 0) return null;
+    if ((await guarded(candidates(this.db, false))).length === 0) return null;
     return transaction(this.db, async (tx) => {
       const [row] = await candidates(tx, true);
       if (!row) return null;
@@ -230,27 +222,27 @@ export class PostgresTurns implements TurnStore {
   }
 
   async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.guard(this.db<{ status: string; n: string }[]>`SELECT status, count(*) AS n FROM turns GROUP BY status`);
+    const rows = await guarded(this.db<{ status: string; n: string }[]>`SELECT status, count(*) AS n FROM turns GROUP BY status`);
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   }
 
   lapsedLeases(now: number, limit: number, all = false): Promise<{ projectId: string; sessionId: string }[]> {
     const due = all ? this.db`` : this.db`AND lease_expires_at <= ${now}`;
-    return this.guard(
+    return guarded(
       this.db<{ projectId: string; sessionId: string }[]>`SELECT DISTINCT project_id AS "projectId", session_id AS "sessionId"
         FROM turns WHERE status IN ('running', 'waiting') ${due} LIMIT ${limit}`,
     );
   }
 
   dueInteractions(now: number, limit: number): Promise<{ projectId: string; sessionId: string }[]> {
-    return this.guard(
+    return guarded(
       this.db<{ projectId: string; sessionId: string }[]>`SELECT DISTINCT project_id AS "projectId", session_id AS "sessionId"
         FROM interactions WHERE status = 'pending' AND timeout_at <= ${now} LIMIT ${limit}`,
     );
   }
 
   async getTurn(projectId: string, sessionId: string, turnId: string): Promise<TurnRecord | null> {
-    const [row] = await this.guard(
+    const [row] = await guarded(
       this.db<TurnRow[]>`SELECT * FROM turns WHERE project_id = ${projectId} AND session_id = ${sessionId} AND id = ${turnId}`,
     );
     return row ? turnFromRow(row) : null;
@@ -258,14 +250,14 @@ export class PostgresTurns implements TurnStore {
 
   async listTurns(query: TurnListQuery): Promise<TurnRecord[]> {
     const before = query.beforeSeq === null ? this.db`` : this.db`AND seq < ${query.beforeSeq}`;
-    const rows = await this.guard(
+    const rows = await guarded(
       this.db<TurnRow[]>`SELECT * FROM turns WHERE session_id = ${query.sessionId} ${before} ORDER BY seq DESC LIMIT ${query.limit}`,
     );
     return rows.map(turnFromRow);
   }
 
   async getInteraction(projectId: string, sessionId: string, interactionId: string): Promise<InteractionRecord | null> {
-    const [row] = await this.guard(
+    const [row] = await guarded(
       this.db<InteractionRow[]>`SELECT * FROM interactions WHERE project_id = ${projectId} AND session_id = ${sessionId}
         AND interaction_id = ${interactionId}`,
     );
@@ -277,7 +269,7 @@ export class PostgresTurns implements TurnStore {
     const session = query.sessionId === null ? q`` : q`AND session_id = ${query.sessionId}`;
     const after = query.afterSeq === null ? q`` : q`AND seq > ${query.afterSeq}`;
     const statuses = query.statuses.length ? q`AND status = ANY(${arrayLiteral(query.statuses)}::text[])` : q``;
-    const rows = await this.guard(
+    const rows = await guarded(
       q<InteractionRow[]>`SELECT * FROM interactions WHERE project_id = ${query.projectId} ${session} ${after} ${statuses}
         ORDER BY seq LIMIT ${query.limit}`,
     );
