@@ -1,7 +1,6 @@
 /**
- * Signing in to the console. It needs auth on the server (API keys, session
- * tokens, the admin key written on first start); rename this file to
- * `console-auth.browser.test.ts` once the server has it.
+ * Signing in to the console: a wrong key, the admin key written on first
+ * start, and a session token that lands on its own session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './browser-harness.js';

@@ -1,7 +1,4 @@
-/**
- * Search in the console. It needs `GET /v1/search`, which is not served yet;
- * rename this file to `console-search.browser.test.ts` once it is.
- */
+/** Search in the console, through `GET /v1/search`. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './browser-harness.js';
 
