@@ -6,7 +6,7 @@ import { sendError } from './http/errors.js';
 import { consoleDir } from '@tether/console';
 import { consoleRoutes } from './http/console-routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
-import { containsNul } from './services/nul-guard.js';
+import { containsNonFinite, containsNul } from './services/nul-guard.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -149,6 +149,14 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
       return done(new AppError('BAD_REQUEST', 'the URL may not contain NUL (%00)'));
     }
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    // After validation, which coerces query strings to numbers.
+    const checked = request.routeOptions.schema?.body ? [request.query, request.body] : [request.query];
+    if (checked.some(containsNonFinite)) {
+      return done(new AppError('VALIDATION_FAILED', 'numbers must be finite', { rule: 'finite' }));
+    }
     done();
   });
   if (logger.isLevelEnabled('debug')) {

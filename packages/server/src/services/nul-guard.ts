@@ -20,3 +20,23 @@ export function containsNul(value: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Numbers too large for a double arrive as Infinity: `limit=1e309` in a query
+ * (coerced by the schema) or `1e309` in a JSON body (parsed by JSON.parse)
+ * passes a `maximum` check, then reaches the store as a value it cannot bind.
+ */
+export function containsNonFinite(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'number') {
+      if (!Number.isFinite(next)) return true;
+    } else if (Array.isArray(next)) {
+      pending.push(...next);
+    } else if (next !== null && typeof next === 'object' && !Buffer.isBuffer(next)) {
+      pending.push(...Object.values(next));
+    }
+  }
+  return false;
+}
