@@ -19,8 +19,11 @@ export function clientErrorHandler(connectionError: Error, socket: Socket): void
         : ['BAD_REQUEST', `malformed HTTP request (${error.code ?? 'parse error'})`];
   const status = ERROR_CODES[code];
   // A HEAD response has no body, even for a request we could not parse further.
-  const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
-  const body = head ? '' : JSON.stringify({ error: { code, message } });
+  // The failing chunk need not hold the request line (a head split over several
+  // packets), so the body goes only with a request line known not to be HEAD.
+  const start = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 8).toString('latin1') : '';
+  const bodyAllowed = /^(GET|POST|PUT|PATCH|DELETE|OPTIONS) /.test(start);
+  const body = bodyAllowed ? JSON.stringify({ error: { code, message } }) : '';
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
