@@ -7,7 +7,7 @@
 import { begin, type Db } from './connection.js';
 import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
-import { postgresTranscriptsMigration } from './transcripts-migration.js';
+import { postgresSearchWindowMigration, postgresTranscriptsMigration } from './transcripts-migration.js';
 import { postgresTurnsMigration } from './turns-migration.js';
 import { postgresAuthMigration } from './auth-migration.js';
 
@@ -69,6 +69,7 @@ export const postgresMigrations: Migration[] = [
   postgresTurnsMigration,
   postgresTranscriptsMigration,
   postgresAuthMigration,
+  postgresSearchWindowMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.
