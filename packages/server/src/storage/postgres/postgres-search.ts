@@ -61,12 +61,14 @@ export async function searchPostgres(db: Db, query: SearchQuery): Promise<Search
   const resume: Resume = (k, score, ref) =>
     after ? db`AND (${score} < ${after.score}::float8 OR (${score} = ${after.score}::float8 AND (${k}::int > ${after.k}::int OR (${k}::int = ${after.k}::int AND ${ref} > ${after.ref}))))` : db``;
 
-  const messages = await messageHits(db, q, query, filters.length > 1 ? where : null, resume);
+  // Ranked once, alongside the first round of titles and tool calls.
+  const messageList = messageHits(db, q, query, filters.length > 1 ? where : null, resume);
   for (let candidates = Math.max(FIRST_CANDIDATES, query.limit * 16); ; candidates *= 8) {
     const limit = candidates > 1_000_000 ? null : candidates;
     const cap = limit === null ? db`` : db`LIMIT ${limit}`;
     // The query is parsed once per statement (a CTE), not once per ranked row.
-    const [titles, tools] = await Promise.all([
+    const [messages, titles, tools] = await Promise.all([
+      messageList,
       db<{ ref: string; score: number; session_id: string; text: string; passes: boolean }[]>`
         WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query)
         SELECT s.id AS ref, ts_rank(s.title_search, q.query)::float8 AS score, s.id AS session_id,
@@ -94,7 +96,7 @@ export async function searchPostgres(db: Db, query: SearchQuery): Promise<Search
     hits.sort((a, b) => b.score - a.score || a.k - b.k || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
     // Hits at or below a truncated list's floor may have unseen neighbours that outrank them.
     const page = hits.filter((hit) => hit.score > floor).slice(0, query.limit);
-    if (page.length >= query.limit || floor === -Infinity) return withMessageTexts(db, page);
+    if (page.length >= query.limit || floor === -Infinity) return toRows(page);
   }
 }
 
@@ -114,18 +116,20 @@ async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragmen
   let from: number | null = null;
   let span = 0;
   if (query.sessionId === null) {
-    const [plan] = await db<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>`
-      EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search @@ to_tsquery('simple', ${q})`;
+    const [[plan], [{ last }]] = await Promise.all([
+      db<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>`
+        EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search @@ to_tsquery('simple', ${q})`,
+      db<{ last: number | null }[]>`SELECT max(seq) AS last FROM messages`,
+    ]);
     const estimate = plan!['QUERY PLAN'][0].Plan['Plan Rows'];
-    if (estimate > RANKED_MATCHES) {
-      const [{ last }] = await db<{ last: number | null }[]>`SELECT max(seq) AS last FROM messages`;
-      span = Math.ceil(((last ?? 0) * RANKED_MATCHES) / estimate);
-      from = (last ?? 0) - span;
+    if (estimate > RANKED_MATCHES && last !== null) {
+      span = Math.ceil((last * RANKED_MATCHES) / estimate);
+      from = last - span;
       if (from <= 0) from = null;
     }
   }
   for (;;) {
-    const rows = await db<{ total: number; seq: number | null; session_id: string | null; score: number | null }[]>`
+    const rows = await db<{ total: number; seq: number | null; session_id: string | null; score: number | null; text: string | null }[]>`
       WITH q AS MATERIALIZED (SELECT to_tsquery('simple', ${q}) AS query),
       c AS MATERIALIZED (
         SELECT m.seq, m.session_id, ts_rank(m.search, q.query)::float8 AS score FROM q, messages m
@@ -137,12 +141,13 @@ async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragmen
         SELECT c.seq, c.session_id, c.score FROM c
         WHERE true ${resume(0, db`c.score`, db`lpad(c.seq::text, 15, '0')`)}
         ORDER BY c.score DESC, c.seq LIMIT ${query.limit})
-      SELECT (SELECT count(*) FROM c)::int AS total, top.seq, top.session_id, top.score
-      FROM (SELECT 1) one LEFT JOIN top ON true ORDER BY top.score DESC, top.seq`;
+      SELECT (SELECT count(*) FROM c)::int AS total, top.seq, top.session_id, top.score, m.text
+      FROM (SELECT 1) one LEFT JOIN top ON true LEFT JOIN messages m ON m.seq = top.seq
+      ORDER BY top.score DESC, top.seq`;
     if (from === null || rows[0]!.total >= query.limit) {
       return rows
         .filter((row) => row.seq !== null)
-        .map((row) => ({ k: 0, ref: pad(row.seq!), score: row.score!, sessionId: row.session_id!, text: '' }));
+        .map((row) => ({ k: 0, ref: pad(row.seq!), score: row.score!, sessionId: row.session_id!, text: row.text! }));
     }
     // Too few of the window's matches pass the filters: widen it in proportion.
     span *= Math.min(16, Math.max(2, Math.ceil((query.limit * 2) / Math.max(rows[0]!.total, 1))));
@@ -151,18 +156,13 @@ async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragmen
   }
 }
 
-async function withMessageTexts(db: Db, hits: Hit[]): Promise<SearchRow[]> {
-  const seqs = hits.filter((hit) => hit.k === 0).map((hit) => Number(hit.ref));
-  const rows = seqs.length
-    ? await db<{ seq: number; text: string }[]>`SELECT seq, text FROM messages WHERE seq = ANY(${arrayLiteral(seqs)}::bigint[])`
-    : [];
-  const texts = new Map(rows.map((row) => [row.seq, row.text]));
+function toRows(hits: Hit[]): SearchRow[] {
   return hits.map((hit) => ({
     kind: KIND_NAMES[hit.k]!,
     sessionId: hit.sessionId,
     key: `${KINDS[hit.k]}${hit.k === 1 ? hit.ref : Number(hit.ref)}`,
     score: hit.score,
-    text: hit.k === 0 ? (texts.get(Number(hit.ref)) ?? '') : (hit.text ?? ''),
+    text: hit.text ?? '',
     messageSeq: hit.k === 0 ? Number(hit.ref) : null,
   }));
 }
