@@ -115,6 +115,7 @@ export async function searchPostgres(db: Db, query: SearchQuery): Promise<Search
 async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragment | null, resume: Resume): Promise<Hit[]> {
   let from: number | null = null;
   let span = 0;
+  let newest = 0;
   if (query.sessionId === null) {
     const [[plan], [{ last }]] = await Promise.all([
       db<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>`
@@ -123,6 +124,7 @@ async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragmen
     ]);
     const estimate = plan!['QUERY PLAN'][0].Plan['Plan Rows'];
     if (estimate > RANKED_MATCHES && last !== null) {
+      newest = last;
       span = Math.ceil((last * RANKED_MATCHES) / estimate);
       from = last - span;
       if (from <= 0) from = null;
@@ -151,7 +153,7 @@ async function messageHits(db: Db, q: string, query: SearchQuery, where: Fragmen
     }
     // Too few of the window's matches pass the filters: widen it in proportion.
     span *= Math.min(16, Math.max(2, Math.ceil((query.limit * 2) / Math.max(rows[0]!.total, 1))));
-    from -= span;
+    from = newest - span;
     if (from <= 0) from = null;
   }
 }
