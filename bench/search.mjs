@@ -14,7 +14,9 @@
  *     events/s.
  *
  * Runs against SQLite, and PostgreSQL when BENCH_POSTGRES_URL names a scratch
- * database (for example tether_bench_search; it is filled, not dropped).
+ * database (for example tether_bench_search; it is filled, not dropped). With
+ * BENCH_SEARCH_REUSE=1 a PostgreSQL database that already holds exactly the
+ * seeded sessions and messages is measured as it is, without seeding again.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess } from './lib/server-process.mjs';
 import { summarize } from './lib/stats.mjs';
-import { queryMix, seedSearchPostgres, seedSearchSqlite } from './search/seed.mjs';
+import { isSeededPostgres, queryMix, seedSearchPostgres, seedSearchSqlite } from './search/seed.mjs';
 
 const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
 const MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 1_000_000);
@@ -30,7 +32,8 @@ const SESSIONS = Number(process.env.BENCH_SEARCH_SESSIONS ?? 20_000);
 const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 1_000);
 const PROJECTION_SECONDS = Number(process.env.BENCH_PROJECTION_SECONDS ?? 10);
 const log = (line = '') => process.stdout.write(`${line}\n`);
-const serve = (args) => startServerProcess({ args: [CLI, 'serve', '--port', '0', '--log-level', 'warn', ...args] });
+const REUSE = process.env.BENCH_SEARCH_REUSE === '1';
+const serve = (args) => startServerProcess({ args: [CLI, 'serve', '--port', '0', '--log-level', 'warn', '--insecure-no-auth', ...args] });
 
 async function measureSearch(url) {
   const queries = queryMix(QUERIES);
@@ -51,13 +54,17 @@ async function measureSearch(url) {
   return { all: summarize(times), hitsPerQuery: hits / queries.length, byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, summarize(v)])) };
 }
 
-async function runSearch(name, args, seed) {
-  log(`\n== ${name}: seeding ${MESSAGES.toLocaleString()} messages across ${SESSIONS.toLocaleString()} sessions`);
+async function runSearch(name, args, seed, seeded = async () => false) {
   const first = await serve(args);
   await first.stop();
-  const started = performance.now();
-  await seed();
-  log(`   seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (REUSE && (await seeded())) {
+    log(`\n== ${name}: reusing ${MESSAGES.toLocaleString()} seeded messages`);
+  } else {
+    log(`\n== ${name}: seeding ${MESSAGES.toLocaleString()} messages across ${SESSIONS.toLocaleString()} sessions`);
+    const started = performance.now();
+    await seed();
+    log(`   seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
   const server = await serve(args);
   try {
     const result = await measureSearch(server.url);
@@ -142,7 +149,9 @@ try {
 }
 if (process.env.BENCH_POSTGRES_URL && (!only || only.includes('postgres'))) {
   const url = process.env.BENCH_POSTGRES_URL;
-  results.push(await runSearch('search (postgres)', ['--postgres', url], () => seedSearchPostgres(url, MESSAGES, SESSIONS)));
+  results.push(
+    await runSearch('search (postgres)', ['--postgres', url], () => seedSearchPostgres(url, MESSAGES, SESSIONS), () => isSeededPostgres(url, MESSAGES, SESSIONS)),
+  );
 } else {
   log('\n(PostgreSQL skipped: set BENCH_POSTGRES_URL to a scratch database to include it)');
 }

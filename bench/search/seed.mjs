@@ -153,3 +153,16 @@ export async function seedSearchPostgres(url, total, sessionCount) {
     await sql.end();
   }
 }
+
+/** Whether the database holds exactly what `seedSearchPostgres` writes, and nothing else. */
+export async function isSeededPostgres(url, total, sessionCount) {
+  const postgres = require('postgres');
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`SELECT (SELECT count(*) FROM messages)::int AS messages, (SELECT count(*) FROM sessions)::int AS sessions,
+      (SELECT count(*) FROM tool_calls)::int AS tools`;
+    return row.messages === total && row.sessions === sessionCount && row.tools === 0;
+  } finally {
+    await sql.end();
+  }
+}

@@ -7,7 +7,7 @@
 import { begin, type Db } from './connection.js';
 import { postgresSessionDataMigration } from './session-data-migration.js';
 import { sessionsMigration } from './session-migrations.js';
-import { postgresTranscriptsMigration } from './transcripts-migration.js';
+import { postgresSearchWindowMigration, postgresTranscriptsMigration } from './transcripts-migration.js';
 import { postgresTurnsMigration } from './turns-migration.js';
 import { postgresAuthMigration } from './auth-migration.js';
 import { postgresHistoryMigration } from './history-migration.js';
@@ -71,6 +71,7 @@ export const postgresMigrations: Migration[] = [
   postgresTranscriptsMigration,
   postgresAuthMigration,
   postgresHistoryMigration,
+  postgresSearchWindowMigration,
 ];
 
 // Any fixed key works as long as every replica uses the same one.

@@ -86,3 +86,15 @@ export const postgresTranscriptsMigration = {
     CREATE INDEX sessions_closed ON sessions (closed_at) WHERE closed_at IS NOT NULL;
   `,
 };
+
+/**
+ * Migration 8: a BRIN index on `messages.seq`, so a search can rank only the
+ * newest messages of a very common word (`postgres-search.ts`). Messages are
+ * appended in `seq` order, so each block range covers a narrow band of it and
+ * the index stays a few pages.
+ */
+export const postgresSearchWindowMigration = {
+  version: 8,
+  name: 'messages-seq-brin',
+  sql: `CREATE INDEX messages_seq_brin ON messages USING brin (seq) WITH (pages_per_range = 32);`,
+};
