@@ -24,11 +24,10 @@ const WARMUP_ROUNDS = Number(process.env.BENCH_TURN_WARMUP ?? 2);
 const RUNNERS = Number(process.env.BENCH_TURN_RUNNERS ?? 8);
 const QUEUED = Number(process.env.BENCH_TURN_QUEUED ?? 2000);
 /**
- * Each lane waits 15 ms plus up to this long (uniformly) before each message.
- * The latency targets apply at the paced rate (every session sends about twice
- * a second, ~100 turns/s in all); the stress rate (~10 messages per session
- * per second, ~600 turns/s) saturates this 2-core machine's CPU, server and
- * load generator together, and is reported to show where queueing starts.
+ * Each lane waits 15 ms plus up to this long (uniformly) before each message:
+ * paced, every session sends about twice a second (~100 turns/s in all); the
+ * stress rate is about ten times that (~600 turns/s), with the server and the
+ * load generator sharing the machine's CPUs. Both are held to the targets.
  */
 const PACED_GAP_MS = Number(process.env.BENCH_TURN_GAP_MS ?? 1000);
 const STRESS_GAP_MS = Number(process.env.BENCH_TURN_STRESS_GAP_MS ?? 100);
@@ -192,7 +191,7 @@ async function runTarget(name, args, dataDir) {
     const latency = await turnLatency(server.url, PACED_GAP_MS);
     log(`  send → claim → first out event seen (${LANES} sessions, paced): p50 ${latency.p50} ms, p99 ${latency.p99} ms (n=${latency.count})`);
     const stress = await turnLatency(server.url, STRESS_GAP_MS);
-    log(`  the same at the stress rate (CPU saturated):   p50 ${stress.p50} ms, p99 ${stress.p99} ms (n=${stress.count})`);
+    log(`  the same at the stress rate (~600 turns/s):     p50 ${stress.p50} ms, p99 ${stress.p99} ms (n=${stress.count})`);
     const claims = await claimThroughput(server.url);
     log(`  claims with ${claims.runners} runners: ${claims.claimsPerSecond}/s (${claims.turns} turns in ${claims.seconds} s)`);
     return { target: name, latency, stress, claims };
@@ -215,7 +214,9 @@ try {
 if (!process.env.BENCH_POSTGRES_URL) {
   log('\n(PostgreSQL skipped: set BENCH_POSTGRES_URL to a scratch database to include it)');
 }
-const sqlite = results[0].latency;
-log(`\ntargets (sqlite): p50 < 10 ms ${sqlite.p50 < 10 ? 'met' : 'MISSED'}, p99 < 50 ms ${sqlite.p99 < 50 ? 'met' : 'MISSED'}`);
+for (const pace of ['latency', 'stress']) {
+  const figures = results[0][pace];
+  log(`targets (sqlite, ${pace === 'latency' ? 'paced' : 'stress'}): p50 < 10 ms ${figures.p50 < 10 ? 'met' : 'MISSED'}, p99 < 50 ms ${figures.p99 < 50 ? 'met' : 'MISSED'}`);
+}
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/turns-latest.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
