@@ -7,6 +7,7 @@
 import type { SessionStatus } from '@tether/protocol';
 import type { FileInfo } from './session-data-types.js';
 import type { SessionRecord } from './session-types.js';
+import type { StreamMeta } from './types.js';
 import type { BusyPolicy, InteractionRecord, SessionHead, TurnRecord } from './turn-types.js';
 
 export interface RowDialect {
@@ -235,5 +236,52 @@ export function headFromRow(row: HeadRow): SessionHead {
     turnCount: row.turn_count,
     pendingInteractions: row.pending_interactions,
     leaseEpoch: row.lease_epoch,
+  };
+}
+
+/** A `streams` row as both drivers select it (`closed`/`soft_deleted` are 0/1 on SQLite, booleans on PostgreSQL). */
+export interface StreamRow {
+  id: number;
+  path: string | null;
+  content_type: string;
+  ttl_seconds: number | null;
+  expires_at: number | null;
+  last_access_at: number;
+  created_at: number;
+  closed: number | boolean;
+  tail: number;
+  fork_source_id: number | null;
+  fork_source_path: string | null;
+  fork_position: number | null;
+  soft_deleted: number | boolean;
+  stream_seq: string | null;
+  closed_by_producer: string | null;
+  closed_by_epoch: number | null;
+  closed_by_seq: number | null;
+  trim_pos: number;
+}
+
+export function streamMetaFromRow(row: StreamRow, dialect: RowDialect): StreamMeta {
+  return {
+    id: row.id,
+    path: row.path ?? '',
+    contentType: row.content_type,
+    ttlSeconds: row.ttl_seconds,
+    expiresAt: row.expires_at,
+    lastAccessAt: row.last_access_at,
+    createdAt: row.created_at,
+    closed: dialect.flag(row.closed),
+    tail: row.tail,
+    fork:
+      row.fork_source_id === null
+        ? null
+        : { sourceId: row.fork_source_id, sourcePath: row.fork_source_path ?? '', position: row.fork_position ?? 0 },
+    softDeleted: dialect.flag(row.soft_deleted),
+    streamSeq: row.stream_seq,
+    closedBy:
+      row.closed_by_producer === null
+        ? null
+        : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
+    trimmedTo: row.trim_pos ?? 0,
   };
 }

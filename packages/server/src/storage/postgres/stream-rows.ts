@@ -4,53 +4,14 @@
  * lock (`FOR UPDATE`) for the rest of their transaction.
  */
 import { createHash } from 'node:crypto';
+import { POSTGRES_ROWS, streamMetaFromRow, type StreamRow } from '../row-mappers.js';
 import type { StreamMeta } from '../types.js';
 import type { Query } from './connection.js';
 
-export interface StreamRow {
-  id: number;
-  path: string | null;
-  content_type: string;
-  ttl_seconds: number | null;
-  expires_at: number | null;
-  last_access_at: number;
-  created_at: number;
-  closed: boolean;
-  tail: number;
-  fork_source_id: number | null;
-  fork_source_path: string | null;
-  fork_position: number | null;
-  soft_deleted: boolean;
-  stream_seq: string | null;
-  closed_by_producer: string | null;
-  closed_by_epoch: number | null;
-  closed_by_seq: number | null;
-  trim_pos: number;
-}
+export type { StreamRow } from '../row-mappers.js';
 
 export function toMeta(row: StreamRow): StreamMeta {
-  return {
-    id: row.id,
-    path: row.path ?? '',
-    contentType: row.content_type,
-    ttlSeconds: row.ttl_seconds,
-    expiresAt: row.expires_at,
-    lastAccessAt: row.last_access_at,
-    createdAt: row.created_at,
-    closed: row.closed,
-    tail: row.tail,
-    fork:
-      row.fork_source_id === null
-        ? null
-        : { sourceId: row.fork_source_id, sourcePath: row.fork_source_path ?? '', position: row.fork_position ?? 0 },
-    softDeleted: row.soft_deleted,
-    streamSeq: row.stream_seq,
-    closedBy:
-      row.closed_by_producer === null
-        ? null
-        : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
-    trimmedTo: row.trim_pos ?? 0,
-  };
+  return streamMetaFromRow(row, POSTGRES_ROWS);
 }
 
 /** The unique key a path is stored under (see migration 1). */

@@ -31,6 +31,7 @@ import { sqliteMigrations } from './migrations.js';
 import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WriteBatcher } from './write-batcher.js';
+import { SQLITE_ROWS, streamMetaFromRow, type StreamRow } from '../row-mappers.js';
 import { SqliteTurns } from './sqlite-turns.js';
 import { SqliteAuth } from './sqlite-auth.js';
 import type { AuthStore } from '../auth-types.js';
@@ -45,50 +46,8 @@ export interface SqliteStoreOptions {
   durability: 'fsync' | 'relaxed';
 }
 
-interface StreamRow {
-  id: number;
-  path: string | null;
-  content_type: string;
-  ttl_seconds: number | null;
-  expires_at: number | null;
-  last_access_at: number;
-  created_at: number;
-  closed: number;
-  tail: number;
-  fork_source_id: number | null;
-  fork_source_path: string | null;
-  fork_position: number | null;
-  soft_deleted: number;
-  stream_seq: string | null;
-  closed_by_producer: string | null;
-  closed_by_epoch: number | null;
-  closed_by_seq: number | null;
-  trim_pos: number;
-}
-
 function toMeta(row: StreamRow): StreamMeta {
-  return {
-    id: row.id,
-    path: row.path ?? '',
-    contentType: row.content_type,
-    ttlSeconds: row.ttl_seconds,
-    expiresAt: row.expires_at,
-    lastAccessAt: row.last_access_at,
-    createdAt: row.created_at,
-    closed: row.closed === 1,
-    tail: row.tail,
-    fork:
-      row.fork_source_id === null
-        ? null
-        : { sourceId: row.fork_source_id, sourcePath: row.fork_source_path ?? '', position: row.fork_position ?? 0 },
-    softDeleted: row.soft_deleted === 1,
-    streamSeq: row.stream_seq,
-    closedBy:
-      row.closed_by_producer === null
-        ? null
-        : { id: row.closed_by_producer, epoch: row.closed_by_epoch ?? 0, seq: row.closed_by_seq ?? 0 },
-    trimmedTo: row.trim_pos ?? 0,
-  };
+  return streamMetaFromRow(row, SQLITE_ROWS);
 }
 
 export function applySqliteMigrations(db: Database.Database): void {
