@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
@@ -9,8 +10,9 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { containsNonFinite, containsNul } from './services/nul-guard.js';
 import { healthRoutes } from './http/health-routes.js';
 import { LiveReaders } from './http/live-readers.js';
-import { registerSecurityHeaders } from './http/security.js';
-import { registerAuthentication } from './http/authenticate.js';
+import { registerSecurityHeaders, securityHeaders } from './http/security.js';
+import { Authenticator, registerAuthentication } from './http/authenticate.js';
+import { appendFastPath, type AppendFastPath } from './http/append-fast-path.js';
 import { authRoutes } from './http/auth-routes.js';
 import { Metrics, metricsRoutes, registerMetrics } from './http/metrics.js';
 import { AuthService } from './services/auth-service.js';
@@ -59,16 +61,19 @@ export interface TetherApp {
   transcripts: TranscriptService;
   /** Every route registered, as `METHOD url`; tests hold OpenAPI and auth rules against it. */
   routes: { method: string; url: string }[];
+  /** The raw-HTTP path that answers most appends ahead of Fastify. */
+  fastPath: AppendFastPath;
 }
 
 /** Builds the HTTP application without listening; tests build their own. */
 export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   const { config, store, notifier, logger, clock } = deps;
+  const maxParamLength = config.maxPathLength * 3;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     // Per-request lines are logged at debug level by our own hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { maxParamLength: config.maxPathLength * 3 },
+    routerOptions: { maxParamLength },
     bodyLimit: config.maxMessageBytes,
     http: { maxHeaderSize: config.maxHeaderBytes },
     clientErrorHandler,
@@ -124,8 +129,9 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   });
   const metrics = new Metrics();
   registerMetrics(app, metrics);
-  registerSecurityHeaders(app, config.corsOrigins);
-  registerAuthentication(app, {
+  const security = securityHeaders(config.corsOrigins);
+  registerSecurityHeaders(app, security);
+  const authenticator = new Authenticator({
     auth,
     sessions: store.sessions,
     disabled: config.insecureNoAuth,
@@ -134,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     maxLiveReadersPerKey: config.maxLiveReadersPerKey,
     maxPathLength: config.maxPathLength,
   });
+  registerAuthentication(app, authenticator, { disabled: config.insecureNoAuth, maxLiveReadersPerKey: config.maxLiveReadersPerKey });
   // An empty JSON body means "no fields": routes with optional bodies (close, fork)
   // accept a bare POST. Prototype-poisoning keys are rejected as Fastify does by default.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -202,6 +209,24 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     },
     onAppend: () => metrics.appends++,
   });
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  const fastPath = appendFastPath({
+    service: streams,
+    authenticator,
+    security,
+    metrics,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    maxPathLength: config.maxPathLength,
+    maxParamLength,
+    isClosing: () => closing,
+    onAppend: () => metrics.appends++,
+  });
+  installAppendFastPath(app, fastPath);
   await app.register(sessionRoutes, { sessions, auth });
   await app.register(authRoutes, { auth, sessions });
   await app.register(metricsRoutes, { metrics, live, turns: store.turns });
@@ -226,5 +251,15 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   await app.register(transcriptRoutes, { transcripts });
   await app.register(searchRoutes, { transcripts, imports });
   await app.register(consoleRoutes, { dir: config.consoleDir === undefined ? consoleDir : config.consoleDir });
-  return { app, live, streams, sessions, turns, transcripts, auth, metrics, routes };
+  return { app, live, streams, sessions, turns, transcripts, auth, metrics, routes, fastPath };
+}
+
+/** Puts the append fast path in front of Fastify's own request listener on the same server. */
+function installAppendFastPath(app: FastifyInstance, fast: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  const [fastify, ...others] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!fastify || others.length > 0) throw new Error('expected exactly one request listener (Fastify\'s) on the server');
+  app.server.removeListener('request', fastify);
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!fast(req, res)) fastify(req, res);
+  });
 }

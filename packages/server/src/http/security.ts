@@ -1,22 +1,26 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ALLOWED_REQUEST_HEADERS, EXPOSED_HEADERS } from '@tether/protocol';
 
 const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /**
- * Browser-safety headers on every response (set on the raw response so SSE
- * responses, which bypass Fastify's reply, carry them too) and CORS. Only the
- * configured origins may read responses from a browser (`*` allows any); by
- * default none may, so a web page cannot use a credential it got hold of.
+ * Sets the browser-safety headers every response carries and the CORS
+ * headers of an allowed origin; says whether the origin is allowed. Set on
+ * the raw response, so SSE responses and the raw append path, which bypass
+ * Fastify's reply, carry them too.
  */
-export function registerSecurityHeaders(app: FastifyInstance, corsOrigins: readonly string[]): void {
+export type SecurityHeaders = (request: { headers: IncomingHttpHeaders }, res: ServerResponse) => boolean;
+
+/**
+ * Only the configured origins may read responses from a browser (`*` allows
+ * any); by default none may, so a web page cannot use a credential it got hold of.
+ */
+export function securityHeaders(corsOrigins: readonly string[]): SecurityHeaders {
   const exposed = [...EXPOSED_HEADERS, 'retry-after'].join(', ');
-  const allowed = [...ALLOWED_REQUEST_HEADERS, 'authorization'].join(', ');
   const anyOrigin = corsOrigins.includes('*');
   const origins = new Set(corsOrigins);
-  // A callback hook, not an async one: it runs on every request, appends included.
-  app.addHook('onRequest', (request, reply, done) => {
-    const res = reply.raw;
+  return (request, res) => {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('cross-origin-resource-policy', 'cross-origin');
     const origin = request.headers.origin;
@@ -26,11 +30,21 @@ export function registerSecurityHeaders(app: FastifyInstance, corsOrigins: reado
       res.setHeader('access-control-allow-origin', anyOrigin ? '*' : origin);
       res.setHeader('access-control-expose-headers', exposed);
     }
+    return allowedOrigin;
+  };
+}
+
+/** Security and CORS headers on every response; answers CORS preflights. */
+export function registerSecurityHeaders(app: FastifyInstance, apply: SecurityHeaders): void {
+  const allowed = [...ALLOWED_REQUEST_HEADERS, 'authorization'].join(', ');
+  // A callback hook, not an async one: it runs on every request, appends included.
+  app.addHook('onRequest', (request, reply, done) => {
+    const allowedOrigin = apply(request, reply.raw);
     if (request.method !== 'OPTIONS') return done();
     if (allowedOrigin) {
-      res.setHeader('access-control-allow-methods', METHODS);
-      res.setHeader('access-control-allow-headers', allowed);
-      res.setHeader('access-control-max-age', '600');
+      reply.raw.setHeader('access-control-allow-methods', METHODS);
+      reply.raw.setHeader('access-control-allow-headers', allowed);
+      reply.raw.setHeader('access-control-max-age', '600');
     }
     reply.code(204).send();
   });

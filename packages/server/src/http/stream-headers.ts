@@ -3,6 +3,7 @@
  * Every function throws `AppError` with a stable code on bad input, so a
  * handler either gets clean values or the request is rejected untouched.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { Header, NOW_OFFSET_SENTINEL, START_OFFSET_SENTINEL, parseOffset } from '@tether/protocol';
 import { normaliseContentType } from '../storage/stream-rules.js';
@@ -12,9 +13,14 @@ import { AppError } from '../errors.js';
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** Anything with request headers: a Fastify request, or a raw one on the append fast path. */
+export interface HeaderSource {
+  headers: IncomingHttpHeaders;
+}
+
 export type OffsetParam = { kind: 'start' } | { kind: 'now' } | { kind: 'at'; position: number };
 
-function single(request: FastifyRequest, name: string): string | undefined {
+function single(request: HeaderSource, name: string): string | undefined {
   const value = request.headers[name];
   if (Array.isArray(value)) throw new AppError('INVALID_HEADER', `${name} must be given once`);
   return value;
@@ -28,7 +34,7 @@ function nonNegativeInteger(value: string, name: string): number {
   return n;
 }
 
-export function contentTypeHeader(request: FastifyRequest): string | null {
+export function contentTypeHeader(request: HeaderSource): string | null {
   const value = single(request, 'content-type');
   if (value === undefined || value.trim() === '') return null;
   const normalised = normaliseContentType(value);
@@ -39,7 +45,7 @@ export function contentTypeHeader(request: FastifyRequest): string | null {
 }
 
 /** `Stream-Closed` counts only when it is exactly `true`, in any case. */
-export function closedHeader(request: FastifyRequest): boolean {
+export function closedHeader(request: HeaderSource): boolean {
   const value = request.headers[Header.closed];
   return typeof value === 'string' && value.trim().toLowerCase() === 'true';
 }
@@ -51,7 +57,7 @@ function isCalendarDate(value: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) <= 23;
 }
 
-export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | null; expiresAt: number | null } {
+export function expiryHeaders(request: HeaderSource): { ttlSeconds: number | null; expiresAt: number | null } {
   const ttl = single(request, Header.ttl);
   const expires = single(request, Header.expiresAt);
   if (ttl !== undefined && expires !== undefined) {
@@ -70,12 +76,12 @@ export function expiryHeaders(request: FastifyRequest): { ttlSeconds: number | n
   return { ttlSeconds, expiresAt };
 }
 
-export function streamSeqHeader(request: FastifyRequest): string | null {
+export function streamSeqHeader(request: HeaderSource): string | null {
   const value = single(request, Header.seq);
   return value === undefined || value === '' ? null : value;
 }
 
-export function producerHeaders(request: FastifyRequest): ProducerTuple | null {
+export function producerHeaders(request: HeaderSource): ProducerTuple | null {
   const id = single(request, Header.producerId);
   const epoch = single(request, Header.producerEpoch);
   const seq = single(request, Header.producerSeq);
@@ -100,7 +106,7 @@ export function parseOffsetValue(value: string, name: string): OffsetParam {
 }
 
 export function forkHeaders(
-  request: FastifyRequest,
+  request: HeaderSource,
   decodePath: (raw: string) => string,
 ): { sourcePath: string; offset: number | null; subOffset: number } | null {
   const from = single(request, Header.forkedFrom);

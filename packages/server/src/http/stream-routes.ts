@@ -4,7 +4,7 @@
  * translate outcomes into the protocol's statuses and headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Header, formatOffset } from '@tether/protocol';
+import { Header, formatOffset, type ErrorCode } from '@tether/protocol';
 import type { StreamService } from '../services/stream-service.js';
 import { parseBody } from '../storage/stream-rules.js';
 import type { AppendBody, StreamMeta } from '../storage/types.js';
@@ -19,6 +19,7 @@ import {
   producerHeaders,
   queryParam,
   streamSeqHeader,
+  type HeaderSource,
 } from './stream-headers.js';
 import { decodeStreamPath, projectStreamPath, requestStreamPath } from './stream-paths.js';
 import { access } from './access-rules.js';
@@ -39,6 +40,67 @@ export function setMetaHeaders(reply: FastifyReply, meta: StreamMeta): void {
   reply.header('content-type', meta.contentType);
   reply.header(Header.nextOffset, formatOffset(meta.tail));
   if (meta.closed) reply.header(Header.closed, 'true');
+}
+
+/** An append's answer, written by the Fastify route or by the raw fast path (append-fast-path.ts). */
+export interface AppendAnswer {
+  /** The success status; an error answer's status comes from its code. */
+  status: number;
+  headers: [string, string][];
+  error?: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** Validates an append's headers, appends, and says what to answer. Bad headers throw `AppError`. */
+export async function answerAppend(
+  service: StreamService,
+  request: HeaderSource,
+  raw: Buffer,
+  path: string,
+  projectId: string,
+  onAppend?: () => void,
+): Promise<AppendAnswer> {
+  const close = closedHeader(request);
+  if (raw.length === 0 && !close) throw new AppError('EMPTY_BODY', 'append body is empty');
+  const contentType = contentTypeHeader(request);
+  const producer = producerHeaders(request);
+  const body: AppendBody =
+    raw.length === 0 ? { kind: 'empty' } : contentType ? parseBody(contentType, raw, 'append') : { kind: 'bytes', data: raw };
+  const outcome = await service.append({ path, projectId, contentType, body, close, streamSeq: streamSeqHeader(request), producer });
+  const headers: [string, string][] = [];
+  const fail = (code: ErrorCode, message: string, details?: unknown): AppendAnswer => ({ status: 0, headers, error: { code, message, details } });
+  switch (outcome.kind) {
+    case 'appended':
+    case 'duplicate':
+    case 'closed': {
+      const { meta } = outcome;
+      headers.push([Header.nextOffset, formatOffset(meta.tail)]);
+      if (meta.closed) headers.push([Header.closed, 'true']);
+      if (outcome.producer) {
+        headers.push([Header.producerEpoch, String(outcome.producer.epoch)], [Header.producerSeq, String(outcome.producer.seq)]);
+      }
+      if (outcome.kind === 'appended') onAppend?.();
+      return { status: outcome.kind === 'appended' && outcome.producer ? 200 : 204, headers };
+    }
+    case 'not-found':
+      return fail('STREAM_NOT_FOUND', 'stream not found');
+    case 'gone':
+      return fail('STREAM_GONE', 'stream was deleted');
+    case 'stream-closed':
+      headers.push([Header.closed, 'true'], [Header.nextOffset, formatOffset(outcome.meta.tail)]);
+      return fail('STREAM_CLOSED', 'stream is closed');
+    case 'content-type-mismatch':
+      return fail('CONTENT_TYPE_MISMATCH', 'Content-Type does not match the stream');
+    case 'seq-conflict':
+      return fail('SEQUENCE_CONFLICT', 'Stream-Seq must be greater than the last one', { lastSeq: outcome.lastSeq });
+    case 'producer-fenced':
+      headers.push([Header.producerEpoch, String(outcome.currentEpoch)]);
+      return fail('PRODUCER_FENCED', 'producer epoch is stale');
+    case 'producer-gap':
+      headers.push([Header.producerExpectedSeq, String(outcome.expected)], [Header.producerReceivedSeq, String(outcome.received)]);
+      return fail('PRODUCER_SEQ_GAP', 'producer sequence gap');
+    case 'bad-request':
+      return fail(outcome.invalidJson ? 'INVALID_JSON' : 'BAD_REQUEST', outcome.message);
+  }
 }
 
 export async function streamRoutes(app: FastifyInstance, options: StreamRouteOptions): Promise<void> {
@@ -96,53 +158,11 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRouteOpt
   });
 
   route('POST', async (request, reply) => {
-    const path = pathOf(request);
-    const close = closedHeader(request);
-    const raw = (request.body as Buffer | undefined) ?? EMPTY;
-    if (raw.length === 0 && !close) throw new AppError('EMPTY_BODY', 'append body is empty');
-    const contentType = contentTypeHeader(request);
-    const producer = producerHeaders(request);
-    const body: AppendBody =
-      raw.length === 0 ? { kind: 'empty' } : contentType ? parseBody(contentType, raw, 'append') : { kind: 'bytes', data: raw };
-    const outcome = await service.append({ path, projectId: projectOf(request), contentType, body, close, streamSeq: streamSeqHeader(request), producer });
-    switch (outcome.kind) {
-      case 'appended':
-      case 'duplicate':
-      case 'closed': {
-        const { meta } = outcome;
-        reply.header(Header.nextOffset, formatOffset(meta.tail));
-        if (meta.closed) reply.header(Header.closed, 'true');
-        if (outcome.producer) {
-          reply.header(Header.producerEpoch, String(outcome.producer.epoch));
-          reply.header(Header.producerSeq, String(outcome.producer.seq));
-        }
-        if (outcome.kind === 'appended') options.onAppend?.();
-        return reply.code(outcome.kind === 'appended' && outcome.producer ? 200 : 204).send();
-      }
-      case 'not-found':
-        return sendError(reply, 'STREAM_NOT_FOUND', 'stream not found');
-      case 'gone':
-        return sendError(reply, 'STREAM_GONE', 'stream was deleted');
-      case 'stream-closed':
-        reply.header(Header.closed, 'true');
-        reply.header(Header.nextOffset, formatOffset(outcome.meta.tail));
-        return sendError(reply, 'STREAM_CLOSED', 'stream is closed');
-      case 'content-type-mismatch':
-        return sendError(reply, 'CONTENT_TYPE_MISMATCH', 'Content-Type does not match the stream');
-      case 'seq-conflict':
-        return sendError(reply, 'SEQUENCE_CONFLICT', 'Stream-Seq must be greater than the last one', {
-          lastSeq: outcome.lastSeq,
-        });
-      case 'producer-fenced':
-        reply.header(Header.producerEpoch, String(outcome.currentEpoch));
-        return sendError(reply, 'PRODUCER_FENCED', 'producer epoch is stale');
-      case 'producer-gap':
-        reply.header(Header.producerExpectedSeq, String(outcome.expected));
-        reply.header(Header.producerReceivedSeq, String(outcome.received));
-        return sendError(reply, 'PRODUCER_SEQ_GAP', 'producer sequence gap');
-      case 'bad-request':
-        return sendError(reply, outcome.invalidJson ? 'INVALID_JSON' : 'BAD_REQUEST', outcome.message);
-    }
+    const body = (request.body as Buffer | undefined) ?? EMPTY;
+    const answer = await answerAppend(service, request, body, pathOf(request), projectOf(request), options.onAppend);
+    for (const [name, value] of answer.headers) reply.header(name, value);
+    if (answer.error) return sendError(reply, answer.error.code, answer.error.message, answer.error.details);
+    return reply.code(answer.status).send();
   });
 
   route('DELETE', async (request, reply) => {
