@@ -46,6 +46,9 @@ export interface SqliteStoreOptions {
   durability: 'fsync' | 'relaxed';
 }
 
+/** Streams whose metadata the store keeps in memory; the oldest cached is dropped first. */
+const META_CACHE_SIZE = 10_000;
+
 function toMeta(row: StreamRow): StreamMeta {
   return streamMetaFromRow(row, SQLITE_ROWS);
 }
@@ -81,6 +84,9 @@ export class SqliteStore implements Store, StreamTx {
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
   private readonly sql;
+  /** Stream metadata by path, and the path of each cached stream id (see `remember`). */
+  private readonly metas = new Map<string, StreamMeta>();
+  private readonly metaPaths = new Map<number, string>();
 
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.filename);
@@ -91,7 +97,7 @@ export class SqliteStore implements Store, StreamTx {
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
     applySqliteMigrations(this.db);
-    this.writes = new WriteBatcher(this.db);
+    this.writes = new WriteBatcher(this.db, { onRollback: () => this.forgetAllMetas() });
     const db = this.db;
     this.sql = {
       byPath: db.prepare('SELECT * FROM streams WHERE path = ?'),
@@ -162,17 +168,57 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   private metaById(id: number): StreamMeta | null {
+    const path = this.metaPaths.get(id);
+    const cached = path === undefined ? undefined : this.metas.get(path);
+    if (cached) return cached;
     const row = this.sql.byId.get(id) as StreamRow | undefined;
-    return row ? toMeta(row) : null;
+    return row ? this.remember(toMeta(row)) : null;
   }
 
   private metaByPath(path: string): StreamMeta | null {
+    const cached = this.metas.get(path);
+    if (cached) return cached;
     const row = this.sql.byPath.get(path) as StreamRow | undefined;
-    return row ? toMeta(row) : null;
+    return row ? this.remember(toMeta(row)) : null;
+  }
+
+  /**
+   * Keeps a stream's metadata as the writer's transaction last left it, so an
+   * append reads no row before writing one. Only this class writes `streams`:
+   * appends and creates store what they wrote, every other change forgets the
+   * stream, and a rolled-back write forgets them all. Frozen, because callers share it.
+   */
+  private remember(meta: StreamMeta): StreamMeta {
+    if (!meta.path) return meta;
+    const known = this.metaPaths.get(meta.id);
+    if (known !== undefined && known !== meta.path) this.metas.delete(known);
+    this.metas.delete(meta.path);
+    if (this.metas.size >= META_CACHE_SIZE) {
+      const [oldestPath, oldest] = this.metas.entries().next().value as [string, StreamMeta];
+      this.metas.delete(oldestPath);
+      this.metaPaths.delete(oldest.id);
+    }
+    Object.freeze(meta);
+    this.metas.set(meta.path, meta);
+    this.metaPaths.set(meta.id, meta.path);
+    return meta;
+  }
+
+  private forgetMeta(id: number): void {
+    const path = this.metaPaths.get(id);
+    if (path === undefined) return;
+    this.metaPaths.delete(id);
+    this.metas.delete(path);
+  }
+
+  private forgetAllMetas(): void {
+    this.metas.clear();
+    this.metaPaths.clear();
   }
 
   /** Removes a stream and, up the fork chain, sources that only it kept alive. */
   private remove(meta: StreamMeta): void {
+    this.forgetMeta(meta.id);
     if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
       this.sql.detach.run(meta.id);
       return;
@@ -204,6 +250,7 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   closeInTx(streamId: number, now: number): void {
+    this.forgetMeta(streamId);
     this.sql.closeStream.run(now, streamId);
   }
 
@@ -294,6 +341,7 @@ export class SqliteStore implements Store, StreamTx {
       now: request.now,
       deadline: expiryDeadline(updated),
     });
+    this.remember(updated);
     if (producer && decision.producerState) {
       const next = decision.producerState;
       this.sql.upsertProducer.run(meta.id, producer.id, next.epoch, next.lastSeq, request.now);
@@ -308,6 +356,7 @@ export class SqliteStore implements Store, StreamTx {
       if (!meta) return { kind: 'not-found' };
       if (meta.softDeleted) return { kind: 'gone' };
       if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
+        this.forgetMeta(meta.id);
         this.sql.softDelete.run(meta.id);
         return { kind: 'soft-deleted', streamId: meta.id };
       }
@@ -334,9 +383,10 @@ export class SqliteStore implements Store, StreamTx {
   async touch(streamId: number, now: number): Promise<void> {
     const meta = this.metaById(streamId);
     if (!meta || meta.ttlSeconds === null) return;
-    await this.writes.submit(() =>
-      this.sql.touch.run(now, expiryDeadline({ ...meta, lastAccessAt: now }), streamId),
-    );
+    await this.writes.submit(() => {
+      this.forgetMeta(streamId);
+      this.sql.touch.run(now, expiryDeadline({ ...meta, lastAccessAt: now }), streamId);
+    });
   }
 
   sweepExpired(now: number, limit: number): Promise<number> {
@@ -379,6 +429,7 @@ export class SqliteStore implements Store, StreamTx {
         const nth = this.sql.nthRow.get(id, mark.p, rowsPerStream - 1) as { end: number } | undefined;
         const upTo = Math.max(meta.trimmedTo, nth ? nth.end : mark.p);
         const removed = this.sql.trimRows.run(id, upTo).changes;
+        this.forgetMeta(id);
         this.sql.raiseTrim.run(upTo, id, upTo);
         this.sql.deleteMarksUpTo.run(id, upTo);
         return removed;

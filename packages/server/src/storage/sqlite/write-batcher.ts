@@ -24,10 +24,19 @@ export class WriteBatcher {
   private readonly release: Database.Statement;
   private readonly rollbackTo: Database.Statement;
 
+  private readonly maxBatch: number;
+  private readonly onRollback: () => void;
+
   constructor(
     private readonly db: Database.Database,
-    private readonly maxBatch = 1024,
+    options: {
+      maxBatch?: number;
+      /** Called when a write is rolled back, so in-memory copies of what it wrote can be dropped. */
+      onRollback?: () => void;
+    } = {},
   ) {
+    this.maxBatch = options.maxBatch ?? 1024;
+    this.onRollback = options.onRollback ?? (() => {});
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.savepoint = db.prepare('SAVEPOINT w');
@@ -79,12 +88,14 @@ export class WriteBatcher {
         } catch (error) {
           this.rollbackTo.run();
           this.release.run();
+          this.onRollback();
           outcomes.push({ ok: false, value: error });
         }
       }
       this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.onRollback();
       for (const item of batch) item.reject(error);
       return;
     }
