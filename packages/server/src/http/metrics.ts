@@ -23,15 +23,23 @@ export class Metrics {
   private readonly durations = new Map<string, Histogram>();
   appends = 0;
 
+  /** Label text per method and route, and per status under it: built once, not per request. */
+  private readonly series = new Map<string, { key: string; histogram: Histogram; byStatus: Map<number, string> }>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${label(method)}",route="${label(route)}"`;
-    const counted = `${key},status="${status}"`;
+    const id = `${method} ${route}`;
+    let series = this.series.get(id);
+    if (!series) {
+      const key = `method="${label(method)}",route="${label(route)}"`;
+      const histogram = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.durations.set(key, histogram);
+      this.series.set(id, (series = { key, histogram, byStatus: new Map() }));
+    }
+    let counted = series.byStatus.get(status);
+    if (counted === undefined) series.byStatus.set(status, (counted = `${series.key},status="${status}"`));
     this.requests.set(counted, (this.requests.get(counted) ?? 0) + 1);
-    let histogram = this.durations.get(key);
-    if (!histogram) this.durations.set(key, (histogram = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    BUCKETS.forEach((bound, index) => {
-      if (seconds <= bound) histogram!.counts[index]!++;
-    });
+    const { histogram } = series;
+    for (let index = 0; index < BUCKETS.length; index++) if (seconds <= BUCKETS[index]!) histogram.counts[index]!++;
     histogram.sum += seconds;
     histogram.count++;
   }

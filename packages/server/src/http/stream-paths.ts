@@ -11,13 +11,15 @@ export const STREAM_PREFIX = '/v1/stream/';
  */
 export function decodeStreamPath(raw: string, maxLength: number): string {
   let path = raw.startsWith(STREAM_PREFIX) ? raw : STREAM_PREFIX + raw.replace(/^\/+/, '');
-  try {
-    path = path
-      .split('/')
-      .map((segment) => decodeURIComponent(segment))
-      .join('/');
-  } catch {
-    throw new AppError('BAD_REQUEST', 'stream path has a malformed escape');
+  if (path.includes('%')) {
+    try {
+      path = path
+        .split('/')
+        .map((segment) => decodeURIComponent(segment))
+        .join('/');
+    } catch {
+      throw new AppError('BAD_REQUEST', 'stream path has a malformed escape');
+    }
   }
   if (path.length > maxLength) throw new AppError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
   const name = path.slice(STREAM_PREFIX.length);

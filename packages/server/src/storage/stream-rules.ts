@@ -210,14 +210,16 @@ export function rejectBody(body: Extract<AppendBody, { kind: 'invalid' }>): { ki
 export function parseBody(contentType: string, raw: Buffer, mode: 'create' | 'append'): AppendBody {
   if (raw.length === 0) return { kind: 'empty' };
   if (!isJsonContentType(contentType)) return { kind: 'bytes', data: raw };
+  const untrimmed = raw.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(untrimmed);
   } catch {
     return { kind: 'invalid', message: 'body is not valid JSON', malformed: true };
   }
-  const text = raw.toString('utf8').trim();
-  if (!Array.isArray(value)) return { kind: 'json', messages: [Buffer.from(text)] };
+  const text = untrimmed.trim();
+  // Most bodies are one message with nothing to trim: store the request's own bytes.
+  if (!Array.isArray(value)) return { kind: 'json', messages: [text.length === untrimmed.length ? raw : Buffer.from(text)] };
   if (value.length === 0) {
     return mode === 'create' ? { kind: 'empty' } : { kind: 'invalid', message: 'empty JSON array', malformed: false };
   }
