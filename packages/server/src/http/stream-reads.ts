@@ -3,7 +3,7 @@
  * by position; live modes wait on the notifier for the stream they read.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Header, formatOffset } from '@tether/protocol';
+import { Header, START_OFFSET_SENTINEL, formatOffset } from '@tether/protocol';
 import type { StreamService } from '../services/stream-service.js';
 import { isJsonContentType, mediaType } from '../storage/stream-rules.js';
 import type { ReadResult, StreamMeta } from '../storage/types.js';
@@ -73,15 +73,37 @@ async function startPosition(request: FastifyRequest, meta: StreamMeta, required
   return position;
 }
 
-/** A read that the sweeper overtook (it trimmed past `position` since the check) answers 410 too. */
-async function readRetained(ctx: ReadContext, meta: StreamMeta, position: number): Promise<ReadResult> {
-  try {
-    return await ctx.service.read(meta, position, ctx.limits.maxReadBytes);
-  } catch (error) {
-    if (!(error instanceof HistoryTrimmedError)) throw error;
-    const current = (await ctx.service.refresh(meta)) ?? meta;
-    throw trimmed(Math.max(await ctx.service.retainedFrom(current), position));
+/** Attempts a read from the oldest retained position makes before it gives up on a sweeper that keeps trimming. */
+const START_ATTEMPTS = 3;
+
+/**
+ * A read that the sweeper overtook (it trimmed past `position` since the
+ * check) answers 410 too — unless it asked for the oldest retained position
+ * (`-1`), which it then gets: the read starts again where history now starts.
+ */
+async function readRetained(
+  ctx: ReadContext,
+  meta: StreamMeta,
+  position: number,
+  fromStart: boolean,
+): Promise<{ result: ReadResult; position: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { result: await ctx.service.read(meta, position, ctx.limits.maxReadBytes), position };
+    } catch (error) {
+      if (!(error instanceof HistoryTrimmedError)) throw error;
+      const current = (await ctx.service.refresh(meta)) ?? meta;
+      const retained = await ctx.service.retainedFrom(current);
+      if (!fromStart || attempt >= START_ATTEMPTS || retained <= position) throw trimmed(Math.max(retained, position));
+      position = retained;
+    }
   }
+}
+
+/** No offset, or `-1`: the oldest retained position, wherever that is by the time the rows are read. */
+function isStartRequest(request: FastifyRequest): boolean {
+  const offset = (request.query as Record<string, unknown>).offset;
+  return offset === undefined || offset === START_OFFSET_SENTINEL;
 }
 
 function isNowRequest(request: FastifyRequest): boolean {
@@ -99,8 +121,8 @@ export async function handleRead(
   ctx.service.touch(meta);
   if (mode === 'sse') return streamSse(request, reply, meta, position, ctx);
   if (mode === 'long-poll') return longPoll(request, reply, meta, position, ctx);
-  const result = await readRetained(ctx, meta, position);
-  return sendChunk(request, reply, meta, position, result, { live: false, now: isNowRequest(request) });
+  const read = await readRetained(ctx, meta, position, isStartRequest(request));
+  return sendChunk(request, reply, meta, read.position, read.result, { live: false, now: isNowRequest(request) });
 }
 
 function sendChunk(
@@ -154,8 +176,8 @@ async function longPoll(
     current = refreshed;
   }
   if (position < current.tail) {
-    const result = await readRetained(ctx, current, position);
-    return sendChunk(request, reply, current, position, result, { live: true, now: false });
+    const read = await readRetained(ctx, current, position, isStartRequest(request));
+    return sendChunk(request, reply, current, read.position, read.result, { live: true, now: false });
   }
   reply.header(Header.nextOffset, formatOffset(current.tail));
   reply.header(Header.upToDate, 'true');

@@ -99,6 +99,33 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       expect(texts(await api.events(session.id, 'out'))).toEqual(['c1', 'd1']);
     });
 
+    it('a read from -1 that a trim overtakes starts again at the new head; an explicit offset still gets 410', async () => {
+      const overtake = async (query: string) => {
+        const session = await markedSession(['a1', 'a2'], 1_000, ['b1']);
+        const store = server.store;
+        const read = store.read;
+        let reads = 0;
+        // The sweeper trims between the server's check of where history starts and its read of the rows.
+        store.read = async (...args) => {
+          if (reads++ === 0) await store.trimHistory(1_500, 1_000, ROWS);
+          return read.apply(store, args);
+        };
+        try {
+          return { res: await fetch(outUrl(session.id, query), { headers: auth }), reads };
+        } finally {
+          store.read = read;
+        }
+      };
+      for (const query of ['offset=-1', '', 'offset=-1&live=long-poll']) {
+        const { res } = await overtake(query);
+        expect(res.status, query).toBe(200);
+        expect(texts((await res.json()) as Record<string, any>[]), query).toEqual(['b1']);
+      }
+      const { res } = await overtake(`offset=${formatOffset(0)}`);
+      expect(res.status).toBe(410);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HISTORY_TRIMMED');
+    });
+
     it('answers a trimmed offset with 410 HISTORY_TRIMMED on catch-up, long-poll and SSE', async () => {
       const session = await markedSession(['a1', 'a2'], 1_000, ['b1']);
       await server.store.trimHistory(1_500, 1_000, ROWS);
