@@ -113,7 +113,8 @@ describe('followChannel', () => {
       }
     })();
     for (let i = 0; i < 12; i++) {
-      await fetch(server.url + path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+      const posted = await fetch(server.url + path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+      expect(posted.status, await posted.text()).toBe(204);
       await new Promise((resolve) => setTimeout(resolve, 70));
     }
     await reading;
