@@ -97,14 +97,13 @@ export class Authenticator {
 
   async admit(request: AuthInput, rule: Exclude<AccessRule, { kind: 'public' }>): Promise<Admission> {
     const { options } = this;
+    const credential = options.disabled ? null : credentialOf(request);
+    // The token is a credential: routes never see it, so it cannot be echoed or logged.
+    if (request.query) delete request.query.token;
     let principal: Principal | null;
     if (options.disabled) {
       principal = INSECURE;
-      if (request.query) delete request.query.token;
     } else {
-      const credential = credentialOf(request);
-      // The token is a credential: routes never see it, so it cannot be echoed or logged.
-      if (request.query) delete request.query.token;
       if (credential === null) {
         return {
           denied: {
