@@ -214,8 +214,12 @@ async function streamSse(
   let current: StreamMeta | null = meta;
   let position = start;
   let announcedUpToDate = false;
+  // A reader from `-1` that a trim overtakes before it was sent anything starts again at the new head.
+  let restartable = isStartRequest(request);
+  let restarts = 0;
 
   const control = (m: StreamMeta, upToDate: boolean) => {
+    restartable = false;
     const closed = upToDate && m.closed;
     const payload: Record<string, unknown> = { streamNextOffset: formatOffset(position) };
     if (!closed) payload.streamCursor = nextCursor(Date.now(), clientCursor);
@@ -227,7 +231,15 @@ async function streamSse(
   try {
     while (current && !sse.closed) {
       if (position < current.tail) {
-        const result = await service.read(current, position, limits.maxReadBytes);
+        let result: ReadResult;
+        try {
+          result = await service.read(current, position, limits.maxReadBytes);
+        } catch (error) {
+          if (!(error instanceof HistoryTrimmedError) || !restartable || ++restarts >= START_ATTEMPTS) throw error;
+          current = await service.refresh(current);
+          if (current) position = Math.max(position, await service.retainedFrom(current));
+          continue;
+        }
         position = result.next;
         const data = binary ? Buffer.concat(result.items).toString('base64') : encodeBody(current, result.items).toString('utf8');
         sse.event('data', data);

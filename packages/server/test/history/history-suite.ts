@@ -49,6 +49,25 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
       if (lookup.kind !== 'found') throw new Error(`no out channel for ${id}`);
       return lookup.meta.id;
     };
+    /** The events of an SSE response's first `data` event; the response is cancelled after it. */
+    const firstSseData = async (res: Response): Promise<Record<string, any>[]> => {
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`SSE ended before a data event: ${text}`);
+          text += value;
+          const frame = text.split('\n\n').find((block) => block.startsWith('event: data'));
+          if (frame && text.includes(`${frame}\n\n`)) {
+            const data = frame.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart());
+            return JSON.parse(data.join('\n')) as Record<string, any>[];
+          }
+        }
+      } finally {
+        await reader.cancel();
+      }
+    };
     /** A session with `a` messages before a mark at `at`, then `b` more. */
     const markedSession = async (a: string[], at: number, b: string[]) => {
       const session = await api.newSession({ title: 'trim' });
@@ -121,6 +140,9 @@ export function describeHistoryRetention(name: string, start: (overrides?: Parti
         expect(res.status, query).toBe(200);
         expect(texts((await res.json()) as Record<string, any>[]), query).toEqual(['b1']);
       }
+      const sse = await overtake('offset=-1&live=sse');
+      expect(sse.res.status).toBe(200);
+      expect(texts(await firstSseData(sse.res))).toEqual(['b1']);
       const { res } = await overtake(`offset=${formatOffset(0)}`);
       expect(res.status).toBe(410);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HISTORY_TRIMMED');
