@@ -9,9 +9,10 @@
  *
  * Anything unusual goes to Fastify instead, so it is answered exactly as
  * before: a query string or fragment, a percent-escape (Fastify's router
- * decides what a malformed one gets), a URL longer than the router takes, or
- * a content type that is not a plain media type, or a server that is closing. The Fastify route stays registered: it answers
- * those, and the OpenAPI description and the access-rule checks see it.
+ * decides what a malformed one gets), a URL longer than the router takes, a
+ * content type that is not a plain media type, or a server that is closing.
+ * The Fastify route stays registered: it answers those, and the OpenAPI
+ * description and the access-rule checks see it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
