@@ -13,6 +13,7 @@ import { LiveReaders } from './http/live-readers.js';
 import { registerSecurityHeaders, securityHeaders } from './http/security.js';
 import { Authenticator, registerAuthentication } from './http/authenticate.js';
 import { appendFastPath, type AppendFastPath } from './http/append-fast-path.js';
+import { takeAppendConnections, type WireAppends } from './http/wire-appends.js';
 import { authRoutes } from './http/auth-routes.js';
 import { Metrics, metricsRoutes, registerMetrics } from './http/metrics.js';
 import { AuthService } from './services/auth-service.js';
@@ -63,6 +64,8 @@ export interface TetherApp {
   routes: { method: string; url: string }[];
   /** The raw-HTTP path that answers most appends ahead of Fastify. */
   fastPath: AppendFastPath;
+  /** Reads appends off each connection before Node's HTTP server gets it. */
+  wire: WireAppends;
 }
 
 /** Builds the HTTP application without listening; tests build their own. */
@@ -212,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
+    wire.closeIdle();
     done();
   });
   const fastPath = appendFastPath({
@@ -227,6 +231,11 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
     onAppend: () => metrics.appends++,
   });
   installAppendFastPath(app, fastPath);
+  const wire = takeAppendConnections(app.server, fastPath, {
+    maxHeaderBytes: config.maxHeaderBytes,
+    maxMessageBytes: config.maxMessageBytes,
+    isClosing: () => closing,
+  });
   await app.register(sessionRoutes, { sessions, auth });
   await app.register(authRoutes, { auth, sessions });
   await app.register(metricsRoutes, { metrics, live, turns: store.turns });
@@ -251,7 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<TetherApp> {
   await app.register(transcriptRoutes, { transcripts });
   await app.register(searchRoutes, { transcripts, imports });
   await app.register(consoleRoutes, { dir: config.consoleDir === undefined ? consoleDir : config.consoleDir });
-  return { app, live, streams, sessions, turns, transcripts, auth, metrics, routes, fastPath };
+  return { app, live, streams, sessions, turns, transcripts, auth, metrics, routes, fastPath, wire };
 }
 
 /** Puts the append fast path in front of Fastify's own request listener on the same server. */

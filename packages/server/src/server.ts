@@ -115,7 +115,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, logger?
         if (inFlight === 0) tether.app.server.closeAllConnections();
         else tether.app.server.closeIdleConnections();
       }, 50);
-      const force = setTimeout(() => tether.app.server.closeAllConnections(), config.shutdownGraceMs);
+      const force = setTimeout(() => {
+        tether.app.server.closeAllConnections();
+        tether.wire.closeAll();
+      }, config.shutdownGraceMs);
       force.unref();
       await tether.app.close();
       clearInterval(reapIdle);

@@ -14,7 +14,7 @@
  * The Fastify route stays registered: it answers those, and the OpenAPI
  * description and the access-rule checks see it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorCode } from '@tether/protocol';
@@ -50,10 +50,34 @@ const EMPTY = Buffer.alloc(0);
  */
 const PLAIN_MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+\s*(;.*)?$/i;
 
+/**
+ * What the append handler needs of a response. Node's `ServerResponse` has
+ * it, and so does the reply the connection-level path writes itself
+ * (`wire-appends.ts`).
+ */
+export interface AppendReply {
+  statusCode: number;
+  readonly headersSent: boolean;
+  setHeader(name: string, value: string | number): unknown;
+  hasHeader(name: string): boolean;
+  end(body?: string): unknown;
+  destroy(): unknown;
+}
+
+/** An append request whose head has been read: the URL has passed `takes`. */
+export interface AppendRequest {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
 export interface AppendFastPath {
   /** Answers the request and returns true, or returns false and leaves it to Fastify. */
   (req: IncomingMessage, res: ServerResponse): boolean;
-  /** Requests it has taken (tests use it to show the path is in use). */
+  /** Whether a request with this method, URL and Content-Type is one the path answers (false while closing). */
+  takes(method: string, url: string, contentType: string | undefined): boolean;
+  /** Answers a request whose whole body was read already; settles once `reply` has been ended or destroyed. */
+  answer(request: AppendRequest, body: Buffer, reply: AppendReply): Promise<void>;
+  /** Requests it has taken, by either entry (tests use it to show the path is in use). */
   readonly taken: number;
 }
 
@@ -61,12 +85,12 @@ export function appendFastPath(deps: AppendFastPathDeps): AppendFastPath {
   const maxUrl = STREAM_PREFIX.length + deps.maxParamLength;
   const debug = deps.logger.isLevelEnabled('debug');
 
-  const finish = (res: ServerResponse, started: number, url: string): void => {
-    deps.metrics.observe('POST', ROUTE, res.statusCode, (performance.now() - started) / 1000);
-    if (debug) deps.logger.debug({ method: 'POST', url, status: res.statusCode }, 'request');
+  const finish = (status: number, started: number, url: string): void => {
+    deps.metrics.observe('POST', ROUTE, status, (performance.now() - started) / 1000);
+    if (debug) deps.logger.debug({ method: 'POST', url, status }, 'request');
   };
 
-  const sendError = (res: ServerResponse, code: ErrorCode, message: string, details?: unknown): void => {
+  const sendError = (res: AppendReply, code: ErrorCode, message: string, details?: unknown): void => {
     const error = details === undefined ? { code, message } : { code, message, details };
     if (ERROR_CODES[code] === 503 && !res.hasHeader('retry-after')) res.setHeader('retry-after', '1');
     const body = JSON.stringify({ error });
@@ -76,7 +100,7 @@ export function appendFastPath(deps: AppendFastPathDeps): AppendFastPath {
     res.end(body);
   };
 
-  const send = (res: ServerResponse, answer: AppendAnswer): void => {
+  const send = (res: AppendReply, answer: AppendAnswer): void => {
     for (const [name, value] of answer.headers) res.setHeader(name, value);
     if (answer.error) return sendError(res, answer.error.code, answer.error.message, answer.error.details);
     res.statusCode = answer.status;
@@ -125,12 +149,11 @@ export function appendFastPath(deps: AppendFastPathDeps): AppendFastPath {
     });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: string): Promise<void> => {
-    const started = performance.now();
-    res.once('finish', () => finish(res, started, url));
+  /** Everything after the request head: `body` reads the body once the request is admitted. */
+  const handle = async (req: AppendRequest, res: AppendReply, body: () => Buffer | null | Promise<Buffer | null>): Promise<void> => {
     deps.security(req, res);
     try {
-      const admission = await deps.authenticator.admit({ method: 'POST', url, headers: req.headers }, { kind: 'stream' });
+      const admission = await deps.authenticator.admit({ method: 'POST', url: req.url, headers: req.headers }, { kind: 'stream' });
       if ('denied' in admission) {
         const { denied } = admission;
         // A bare 404 is only ever a HEAD's answer; a POST's denials carry an error code.
@@ -138,11 +161,11 @@ export function appendFastPath(deps: AppendFastPathDeps): AppendFastPath {
         for (const [name, value] of Object.entries(denied.headers ?? {})) res.setHeader(name, value);
         return sendError(res, denied.code, denied.message);
       }
-      const body = await readBody(req, res);
-      if (body === null) return;
+      const raw = await body();
+      if (raw === null) return;
       const projectId = admission.principal.projectId;
-      const path = projectStreamPath(decodeStreamPath(url, deps.maxPathLength), projectId);
-      send(res, await answerAppend(deps.service, req, body, path, projectId, deps.onAppend));
+      const path = projectStreamPath(decodeStreamPath(req.url, deps.maxPathLength), projectId);
+      send(res, await answerAppend(deps.service, req, raw, path, projectId, deps.onAppend));
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
@@ -154,17 +177,36 @@ export function appendFastPath(deps: AppendFastPathDeps): AppendFastPath {
     }
   };
 
+  const takes = (method: string, url: string, contentType: string | undefined): boolean =>
+    method === 'POST' &&
+    url.startsWith(STREAM_PREFIX) &&
+    url.length <= maxUrl &&
+    !url.includes('?') &&
+    !url.includes('#') &&
+    !url.includes('%') &&
+    (contentType === undefined || PLAIN_MEDIA_TYPE.test(contentType)) &&
+    !deps.isClosing();
+
   let taken = 0;
   const listener = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST') return false;
     const url = req.url;
-    if (url === undefined || !url.startsWith(STREAM_PREFIX) || url.length > maxUrl) return false;
-    if (url.includes('?') || url.includes('#') || url.includes('%') || deps.isClosing()) return false;
-    const contentType = req.headers['content-type'];
-    if (contentType !== undefined && !PLAIN_MEDIA_TYPE.test(contentType)) return false;
+    if (url === undefined || !takes(req.method ?? '', url, req.headers['content-type'])) return false;
     taken++;
-    void handle(req, res, url);
+    const started = performance.now();
+    res.once('finish', () => finish(res.statusCode, started, url));
+    void handle({ url, headers: req.headers }, res, () => readBody(req, res));
     return true;
   };
-  return Object.defineProperty(listener, 'taken', { get: () => taken }) as AppendFastPath;
+  const answer = async (request: AppendRequest, body: Buffer, reply: AppendReply): Promise<void> => {
+    taken++;
+    const started = performance.now();
+    // Bodies over the limit never come this way: the connection hands such requests to Node.
+    await handle(request, reply, () => body);
+    finish(reply.statusCode, started, request.url);
+  };
+  return Object.defineProperties(listener, {
+    taken: { get: () => taken },
+    takes: { value: takes },
+    answer: { value: answer },
+  }) as AppendFastPath;
 }

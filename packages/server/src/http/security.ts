@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ALLOWED_REQUEST_HEADERS, EXPOSED_HEADERS } from '@tether/protocol';
 
@@ -10,7 +10,7 @@ const METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
  * the raw response, so SSE responses and the raw append path, which bypass
  * Fastify's reply, carry them too.
  */
-export type SecurityHeaders = (request: { headers: IncomingHttpHeaders }, res: ServerResponse) => boolean;
+export type SecurityHeaders = (request: { headers: IncomingHttpHeaders }, res: { setHeader(name: string, value: string): unknown }) => boolean;
 
 /**
  * Only the configured origins may read responses from a browser (`*` allows

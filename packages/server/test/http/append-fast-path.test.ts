@@ -1,13 +1,15 @@
 /**
- * Appends are answered by a raw-HTTP path ahead of Fastify, and by the
- * Fastify route when the URL has a query string. Every case here is sent both
- * ways, to two streams that start out identical, and the two answers must
- * match in status, headers and body — so the fast path cannot drift from the
- * route it stands in for. The fast path's counter shows it took its half.
+ * Appends are answered by a raw-HTTP path ahead of Fastify — read off a fresh
+ * connection's socket, or from Node's parsed request — and by the Fastify
+ * route when the URL has a query string. Every case here is sent all three
+ * ways, to streams that start out identical, and the answers must match in
+ * status, headers and body — so the fast path cannot drift from the route it
+ * stands in for. The path's counters show which way each request went.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type TetherClient } from '@tether/client';
 import { header, startTestServer, type RawResponse, type RequestOptions, type TestServer } from './http-harness.js';
+import { WireClient, requestBytes, type WireResponse } from './wire-client.js';
 
 const LIMIT = 1024;
 const ORIGIN = 'https://console.example';
@@ -34,7 +36,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function comparable(response: RawResponse): { status: number; headers: Record<string, string>; body: string } {
+function comparable(response: RawResponse | WireResponse): { status: number; headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = {};
   for (const name of Object.keys(response.headers).sort()) {
     if (!VOLATILE.has(name)) headers[name] = header(response, name)!;
@@ -51,20 +53,52 @@ interface Case {
   status: number;
 }
 
-/** Runs the cases in order on `fast/...` (no query: the fast path) and on `route/...` (with a query: Fastify). */
+/** Sends the request as the only one on a new connection, so the socket-level path sees it first. */
+async function sendOnWire(path: string, options: RequestOptions): Promise<WireResponse> {
+  const headers: Record<string, string> = {};
+  if (!options.anonymous) headers.authorization = `Bearer ${t.key}`;
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name] = [value].flat().join(', ');
+  let body = options.body === undefined ? '' : options.body.toString();
+  if (options.chunked) {
+    headers['transfer-encoding'] = 'chunked';
+    body = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+  }
+  const wire = await WireClient.open(t.url);
+  try {
+    wire.write(requestBytes('POST', path, headers, body));
+    return await wire.read();
+  } finally {
+    wire.destroy();
+  }
+}
+
+/**
+ * Runs the cases in order on `wire/...` (a fresh connection: read off the
+ * socket), `fast/...` (Node's request, then the fast path) and `route/...`
+ * (with a query: Fastify).
+ */
 async function both(prefix: string, cases: Case[], setup: (path: string) => Promise<void>): Promise<void> {
+  const wirePath = `/v1/stream/${prefix}/wire`;
   const fast = `/v1/stream/${prefix}/fast`;
   const route = `/v1/stream/${prefix}/route`;
+  await setup(wirePath);
   await setup(fast);
   await setup(route);
+  const { fastPath, wire } = t.server.tether;
   for (const c of cases) {
-    const before = t.server.tether.fastPath.taken;
+    // Chunked bodies and declared lengths over the limit are Node's to read.
+    const offWire = !c.options.chunked && Buffer.byteLength(c.options.body ?? '') <= LIMIT;
+    const answered = wire.answered;
+    const viaWire = await sendOnWire(`${wirePath}${c.stream ?? ''}`, c.options);
+    expect(wire.answered, `${c.name}: read off the socket`).toBe(answered + (offWire ? 1 : 0));
+    const before = fastPath.taken;
     const viaFast = await t.send('POST', `${fast}${c.stream ?? ''}`, c.options);
-    expect(t.server.tether.fastPath.taken, `${c.name}: taken by the fast path`).toBe(before + 1);
+    expect(fastPath.taken, `${c.name}: taken by the fast path`).toBe(before + 1);
     const viaRoute = await t.send('POST', `${route}${c.stream ?? ''}?via=route`, c.options);
-    expect(t.server.tether.fastPath.taken, `${c.name}: left to Fastify`).toBe(before + 1);
+    expect(fastPath.taken, `${c.name}: left to Fastify`).toBe(before + 1);
     expect(viaFast.status, c.name).toBe(c.status);
     expect(comparable(viaFast), c.name).toEqual(comparable(viaRoute));
+    expect(comparable(viaWire), `${c.name} (off the socket)`).toEqual(comparable(viaRoute));
   }
 }
 
