@@ -1,10 +1,13 @@
 /**
  * Figure (a): single-message appends, `concurrency` writers each with one
- * request in flight, for a fixed time. Either every writer appends to one
- * stream (a1) or writer i appends to stream i mod `streams` (a2).
+ * request in flight on its own keep-alive connection, for a fixed time.
+ * Either every writer appends to one stream (a1) or writer i appends to
+ * stream i mod `streams` (a2). Streams are created beforehand on a separate
+ * node:http connection.
  */
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from '../lib/http-client.mjs';
+import { WireConnection } from '../lib/wire-client.mjs';
 import { makeMessage } from '../lib/messages.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { JSON_HEADERS, createJsonStream, freshStreamPath } from '../lib/streams.mjs';
@@ -12,18 +15,19 @@ import { JSON_HEADERS, createJsonStream, freshStreamPath } from '../lib/streams.
 const BODY_POOL = 4096;
 const MAX_ERRORS = 100;
 
-async function runPhase(client, paths, bodies, concurrency, seconds, record) {
+async function runPhase(connections, requests, concurrency, seconds, record) {
   const stats = { appends: 0, errors: 0, firstError: null, latencies: [] };
   const start = performance.now();
   const deadline = start + seconds * 1000;
   let next = 0;
   const worker = async (w) => {
-    const path = paths[w % paths.length];
+    const connection = connections[w];
+    const mine = requests[w % requests.length];
     while (performance.now() < deadline && stats.errors < MAX_ERRORS) {
-      const body = bodies[next++ % bodies.length];
+      const bytes = mine[next++ % mine.length];
       const sentAt = performance.now();
       try {
-        const res = await client.request('POST', path, { headers: JSON_HEADERS, body });
+        const res = await connection.send(bytes);
         if (res.status === 204 || res.status === 200) {
           stats.appends += 1;
           if (record) stats.latencies.push(res.receivedAt - sentAt);
@@ -44,21 +48,31 @@ async function runPhase(client, paths, bodies, concurrency, seconds, record) {
 
 /** One measured phase; `combineAppendRuns` turns the phases of all rounds into a figure. */
 export async function appendThroughput(baseUrl, config, { streams }) {
-  const client = new HttpClient(baseUrl, { maxSockets: config.concurrency });
+  const paths = [];
+  const setup = new HttpClient(baseUrl, { maxSockets: 1 });
   try {
-    const paths = [];
     for (let i = 0; i < streams; i++) {
       const path = freshStreamPath(`append${streams}`);
-      await createJsonStream(client, path);
+      await createJsonStream(setup, path);
       paths.push(path);
     }
+  } finally {
+    setup.close();
+  }
+  const connections = await Promise.all(Array.from({ length: config.concurrency }, () => WireConnection.open(baseUrl)));
+  try {
     const bodies = Array.from({ length: BODY_POOL }, (_, i) => Buffer.from(makeMessage(i, config.messageBytes)));
-    if (config.warmupSeconds > 0) await runPhase(client, paths, bodies, config.concurrency, config.warmupSeconds, false);
-    const stats = await runPhase(client, paths, bodies, config.concurrency, config.seconds, true);
+    // Each stream's requests, prepared once: the same bodies, in the same order, for every stream.
+    const perStream = Math.max(1, Math.floor(BODY_POOL / streams));
+    const requests = paths.map((path, s) =>
+      Array.from({ length: perStream }, (_, i) => connections[0].prepare('POST', path, JSON_HEADERS, bodies[(s * perStream + i) % bodies.length])),
+    );
+    if (config.warmupSeconds > 0) await runPhase(connections, requests, config.concurrency, config.warmupSeconds, false);
+    const stats = await runPhase(connections, requests, config.concurrency, config.seconds, true);
     if (stats.errors >= MAX_ERRORS) throw new Error(`too many failed appends; first: ${stats.firstError}`);
     return { streams, concurrency: config.concurrency, messageBytes: bodies[0].length, ...stats };
   } finally {
-    client.close();
+    for (const connection of connections) connection.close();
   }
 }
 
