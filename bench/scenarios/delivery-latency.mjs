@@ -1,12 +1,14 @@
 /**
  * Figure (b): how long an appended message takes to reach a reader already
  * waiting live on the stream. One writer appends one message at a time, every
- * `latencyIntervalMs`; a sample runs from just before the POST is sent to the
- * moment the reader has received the message carrying that id.
+ * `latencyIntervalMs`, on a lean keep-alive connection (as in figure (a));
+ * a sample runs from just before the POST is sent to the moment the reader
+ * has received the message carrying that id.
  */
 import { performance } from 'node:perf_hooks';
 import { HttpClient, expectStatus } from '../lib/http-client.mjs';
 import { makeMessage } from '../lib/messages.mjs';
+import { WireConnection } from '../lib/wire-client.mjs';
 import { SseParser } from '../lib/sse-parser.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { JSON_HEADERS, createJsonStream, freshStreamPath, sleep } from '../lib/streams.mjs';
@@ -67,12 +69,14 @@ async function readSse(client, path, offset, deliver, signal, onReady) {
 
 /** One round of probes; `combineLatencyRuns` pools the samples of all rounds. */
 export async function deliveryLatency(baseUrl, config, { mode, readerUrl = baseUrl }) {
-  const writer = new HttpClient(baseUrl, { maxSockets: 1 });
+  const setup = new HttpClient(baseUrl, { maxSockets: 1 });
   const reader = new HttpClient(readerUrl, { maxSockets: 1 });
   const abort = new AbortController();
+  let writer = null;
   try {
     const path = freshStreamPath(`latency-${mode}`);
-    const tail = await createJsonStream(writer, path);
+    const tail = await createJsonStream(setup, path);
+    writer = await WireConnection.open(baseUrl);
     const total = config.latencyWarmupSamples + config.latencySamples;
     const sentAt = new Map();
     const samples = [];
@@ -108,10 +112,10 @@ export async function deliveryLatency(baseUrl, config, { mode, readerUrl = baseU
 
     const acks = [];
     for (let id = 0; id < total; id++) {
-      const body = makeMessage(id, config.messageBytes);
+      const request = writer.prepare('POST', path, JSON_HEADERS, Buffer.from(makeMessage(id, config.messageBytes)));
       const started = performance.now();
       sentAt.set(id, started);
-      const res = await writer.request('POST', path, { headers: JSON_HEADERS, body });
+      const res = await writer.send(request);
       await expectStatus(res, [200, 204], 'append');
       if (id >= config.latencyWarmupSamples) acks.push(res.receivedAt - started);
       const wait = started + config.latencyIntervalMs - performance.now();
@@ -124,7 +128,8 @@ export async function deliveryLatency(baseUrl, config, { mode, readerUrl = baseU
     return { mode, intervalMs: config.latencyIntervalMs, samples, acks };
   } finally {
     abort.abort();
-    writer.close();
+    setup.close();
+    writer?.close();
     reader.close();
   }
 }
