@@ -41,14 +41,15 @@ export interface WireAppends {
 
 const START = Buffer.from('POST /v1/stream/', 'latin1');
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-const REQUEST_LINE = /^POST (\/v1\/stream\/[\x21-\x7e]*) HTTP\/1\.1$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const DECIMAL = /^[0-9]{1,16}$/;
+const VERSION = ' HTTP/1.1';
 /** Headers whose presence means the request is not a plain one: Node handles them. */
 const NOT_PLAIN = new Set(['transfer-encoding', 'expect', 'upgrade', 'te', 'trailer']);
 /** Node's default limit on header fields. */
 const MAX_FIELDS = 2000;
+
+/** RFC 9110 token characters, by char code. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
 
 type Parsed =
   | { kind: 'incomplete' }
@@ -57,6 +58,33 @@ type Parsed =
 
 const INCOMPLETE: Parsed = { kind: 'incomplete' };
 const OTHER: Parsed = { kind: 'other' };
+
+function isToken(text: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Field-value characters: visible ASCII, space, tab and obs-text (0x80-0xff); no other control characters. */
+function isFieldValue(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/** A request target: visible ASCII only. */
+function isTarget(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
 
 /**
  * Reads one request from the start of `buf`: an append this path may take,
@@ -68,29 +96,44 @@ export function parseAppend(buf: Buffer, options: WireAppendsOptions, takes: App
   const headEnd = buf.indexOf(HEAD_END);
   if (headEnd < 0) return buf.length > options.maxHeaderBytes ? OTHER : INCOMPLETE;
   if (headEnd + HEAD_END.length > options.maxHeaderBytes) return OTHER;
-  const lines = buf.toString('latin1', 0, headEnd).split('\r\n');
-  if (lines.length > MAX_FIELDS + 1) return OTHER;
-  const line = REQUEST_LINE.exec(lines[0]!);
-  if (!line) return OTHER;
-  const url = line[1]!;
+  const head = buf.toString('latin1', 0, headEnd);
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = head.length;
+  // "POST " + target + " HTTP/1.1"; the prefix check above covered "POST /v1/stream/".
+  const targetEnd = lineEnd - VERSION.length;
+  if (targetEnd < START.length || head.slice(targetEnd, lineEnd) !== VERSION || !isTarget(head, 5, targetEnd)) return OTHER;
+  const url = head.slice(5, targetEnd);
   const headers: IncomingHttpHeaders = Object.create(null) as IncomingHttpHeaders;
-  for (let i = 1; i < lines.length; i++) {
-    const field = lines[i]!;
-    const colon = field.indexOf(':');
-    if (colon <= 0) return OTHER;
-    const name = field.slice(0, colon);
-    const value = field.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return OTHER;
-    const lower = name.toLowerCase();
-    if (lower in headers || NOT_PLAIN.has(lower)) return OTHER;
-    if (lower === 'connection' && value.toLowerCase() !== 'keep-alive') return OTHER;
-    headers[lower] = value;
+  let fields = 0;
+  let at = lineEnd + 2;
+  while (at < head.length) {
+    if (++fields > MAX_FIELDS) return OTHER;
+    let end = head.indexOf('\r\n', at);
+    if (end < 0) end = head.length;
+    const colon = head.indexOf(':', at);
+    // A line without a colon, or starting with white space (a folded line), is not a plain field.
+    if (colon < 0 || colon >= end || !isToken(head, at, colon)) return OTHER;
+    let from = colon + 1;
+    let to = end;
+    while (from < to && (head.charCodeAt(from) === 0x20 || head.charCodeAt(from) === 0x09)) from++;
+    while (to > from && (head.charCodeAt(to - 1) === 0x20 || head.charCodeAt(to - 1) === 0x09)) to--;
+    if (!isFieldValue(head, from, to)) return OTHER;
+    const name = head.slice(at, colon).toLowerCase();
+    const value = head.slice(from, to);
+    if (name in headers || NOT_PLAIN.has(name)) return OTHER;
+    if (name === 'connection' && value.toLowerCase() !== 'keep-alive') return OTHER;
+    headers[name] = value;
+    at = end + 2;
   }
   if (headers.host === undefined) return OTHER;
   const declared = headers['content-length'];
   let length = 0;
   if (declared !== undefined) {
-    if (!DECIMAL.test(declared)) return OTHER;
+    if (declared.length === 0 || declared.length > 16) return OTHER;
+    for (let i = 0; i < declared.length; i++) {
+      const c = declared.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return OTHER;
+    }
     length = Number(declared);
     if (length > options.maxMessageBytes) return OTHER;
   }

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './http-harness.js';
+import { parseAppend } from '../../src/http/wire-appends.js';
 import { WireClient, requestBytes } from './wire-client.js';
 
 const LIMIT = 1024;
@@ -169,5 +170,64 @@ describe('shutdown', () => {
     await s.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
     await wire.waitClosed();
+  });
+});
+
+describe('parseAppend', () => {
+  const options = { maxHeaderBytes: 512, maxMessageBytes: 64, isClosing: () => false };
+  const takes = (method: string, url: string) => method === 'POST' && url.startsWith('/v1/stream/') && !url.includes('?');
+  const head = (lines: string[], body = '') => Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`, 'latin1');
+  const plain = ['POST /v1/stream/a HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2'];
+  const kind = (buf: Buffer) => parseAppend(buf, options, takes).kind;
+
+  it('reads a plain append: lower-cased names, trimmed values, the body bounds', () => {
+    const parsed = parseAppend(head([...plain, 'X-Extra: \t spaced out \t'], '{}NEXT'), options, takes);
+    expect(parsed.kind).toBe('append');
+    if (parsed.kind !== 'append') return;
+    expect(parsed.request.url).toBe('/v1/stream/a');
+    expect({ ...parsed.request.headers }).toEqual({ host: 'x', 'content-type': 'application/json', 'content-length': '2', 'x-extra': 'spaced out' });
+    expect(parsed.bodyEnd - parsed.bodyStart).toBe(2);
+  });
+
+  it('keeps a field named like an object property as an ordinary field', () => {
+    const parsed = parseAppend(head([...plain, '__proto__: x', 'constructor: y'], '{}'), options, takes);
+    expect(parsed.kind).toBe('append');
+    if (parsed.kind !== 'append') return;
+    expect(Object.getPrototypeOf(parsed.request.headers)).toBe(null);
+    expect(parsed.request.headers['__proto__']).toBe('x');
+    expect(parsed.request.headers['constructor']).toBe('y');
+  });
+
+  it('waits for the rest of a head or body', () => {
+    expect(kind(Buffer.from('POST /v1/str'))).toBe('incomplete');
+    expect(kind(Buffer.from('POST /v1/stream/a HTTP/1.1\r\nHost: x\r\n'))).toBe('incomplete');
+    expect(kind(head(plain, '{'))).toBe('incomplete');
+  });
+
+  it.each([
+    ['another method', head(['PUT /v1/stream/a HTTP/1.1', 'Host: x'])],
+    ['another route', head(['POST /v1/sessions HTTP/1.1', 'Host: x'])],
+    ['a leading empty line', Buffer.concat([Buffer.from('\r\n'), head(plain, '{}')])],
+    ['HTTP/1.0', head(['POST /v1/stream/a HTTP/1.0', 'Host: x'])],
+    ['a space in the target', head(['POST /v1/stream/a b HTTP/1.1', 'Host: x'])],
+    ['a non-ASCII target', head(['POST /v1/stream/\u00e9 HTTP/1.1', 'Host: x'])],
+    ['a path the fast path does not take', head(['POST /v1/stream/a?x=1 HTTP/1.1', 'Host: x'])],
+    ['no Host', head(['POST /v1/stream/a HTTP/1.1', 'Content-Length: 0'])],
+    ['white space before a colon', head([...plain, 'X-A : 1'], '{}')],
+    ['an empty field name', head([...plain, ': 1'], '{}')],
+    ['a folded line', head([...plain, 'X-A: 1', ' more'], '{}')],
+    ['a control character in a value', head([...plain, 'X-A: a\u0001b'], '{}')],
+    ['a DEL in a value', head([...plain, 'X-A: a\u007fb'], '{}')],
+    ['a bare LF', head([...plain, 'X-A: a\nX-B: b'], '{}')],
+    ['a repeated header', head([...plain, 'host: y'], '{}')],
+    ['chunked', head(['POST /v1/stream/a HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked'])],
+    ['Expect', head([...plain, 'Expect: 100-continue'], '{}')],
+    ['Connection: close', head([...plain, 'Connection: close'], '{}')],
+    ['a signed Content-Length', head(['POST /v1/stream/a HTTP/1.1', 'Host: x', 'Content-Length: +2'], '{}')],
+    ['an empty Content-Length', head(['POST /v1/stream/a HTTP/1.1', 'Host: x', 'Content-Length: '], '{}')],
+    ['a body over the limit', head(['POST /v1/stream/a HTTP/1.1', 'Host: x', 'Content-Length: 65'])],
+    ['a head over the limit', head([...plain, `X-Big: ${'b'.repeat(600)}`], '{}')],
+  ])('leaves %s to Node', (_name, buf) => {
+    expect(kind(buf)).toBe('other');
   });
 });
