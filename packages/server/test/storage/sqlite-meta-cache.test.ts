@@ -1,7 +1,7 @@
 /**
  * The SQLite store keeps stream metadata in memory so an append reads no row
- * first. A write that appends to a channel and then fails is rolled back to
- * its savepoint; the cached tail must go with it, or the next append would be
+ * first. A write that appends to a channel and then fails is rolled back;
+ * the cached tail must go with it, or the next append would be
  * acknowledged at an offset that was never written. A real trigger makes the
  * turn insert of a `user.message` admission fail after its channel append.
  */

@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
 
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -8,9 +13,17 @@ interface Pending {
 
 /**
  * Group commit: writes submitted during one turn of the event loop run in one
- * transaction, each inside its own savepoint (so one failing write cannot undo
- * its neighbours), and share one COMMIT — and so one fsync when the database
- * runs with `synchronous=FULL`. Results are released only after the commit.
+ * transaction and share one COMMIT — and so one fsync when the database runs
+ * with `synchronous=FULL`. Results are released only after the commit.
+ *
+ * One failing write must not undo its neighbours. A batch first runs without
+ * savepoints, which is the common case and much cheaper: a savepoint makes
+ * SQLite copy every page a write touches into a statement journal, and a
+ * batch of appends to different streams touches a page per append. If a
+ * write throws, the whole transaction is rolled back and the batch runs
+ * again with each write in its own savepoint. A write's function may so run
+ * twice, and must change nothing but the database and in-memory copies that
+ * `onRollback` drops.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
@@ -77,22 +90,13 @@ export class WriteBatcher {
   private flushOnce(): void {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: Outcome[];
     try {
-      this.begin.run();
-      for (const item of batch) {
-        this.savepoint.run();
-        try {
-          outcomes.push({ ok: true, value: item.run() });
-          this.release.run();
-        } catch (error) {
-          this.rollbackTo.run();
-          this.release.run();
-          this.onRollback();
-          outcomes.push({ ok: false, value: error });
-        }
-      }
-      this.commit.run();
+      const first = this.attempt(batch, false);
+      // A lone write that failed has no neighbours to keep: its error is its outcome.
+      if (!('failed' in first)) outcomes = first;
+      else if (batch.length === 1) outcomes = [{ ok: false, value: first.failed }];
+      else outcomes = this.attempt(batch, true) as Outcome[];
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.onRollback();
@@ -104,5 +108,39 @@ export class WriteBatcher {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     });
+  }
+
+  /**
+   * Runs the batch in one transaction and commits it. Without savepoints the
+   * first write that throws rolls everything back and its error is returned;
+   * with them each failing write is undone alone.
+   */
+  private attempt(batch: Pending[], savepoints: boolean): Outcome[] | { failed: unknown } {
+    const outcomes: Outcome[] = [];
+    this.begin.run();
+    for (const item of batch) {
+      if (!savepoints) {
+        try {
+          outcomes.push({ ok: true, value: item.run() });
+        } catch (error) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          this.onRollback();
+          return { failed: error };
+        }
+        continue;
+      }
+      this.savepoint.run();
+      try {
+        outcomes.push({ ok: true, value: item.run() });
+        this.release.run();
+      } catch (error) {
+        this.rollbackTo.run();
+        this.release.run();
+        this.onRollback();
+        outcomes.push({ ok: false, value: error });
+      }
+    }
+    this.commit.run();
+    return outcomes;
   }
 }
