@@ -106,9 +106,10 @@ export class SqliteStore implements Store, StreamTx {
         expiry_deadline, created_at, closed, tail, fork_source_id, fork_source_path, fork_position)
         VALUES (@path, @contentType, @ttlSeconds, @expiresAt, @now, @deadline, @now, @closed, @tail, @forkSourceId,
         @forkSourcePath, @forkPosition)`),
-      updateStream: db.prepare(`UPDATE streams SET tail = @tail, closed = @closed, stream_seq = @streamSeq,
-        closed_by_producer = @closedByProducer, closed_by_epoch = @closedByEpoch, closed_by_seq = @closedBySeq,
-        last_access_at = @now, expiry_deadline = @deadline WHERE id = @id`),
+      // Positional parameters: binding from an object's properties costs about twice as much, on every append.
+      updateStream: db.prepare(`UPDATE streams SET tail = ?, closed = ?, stream_seq = ?,
+        closed_by_producer = ?, closed_by_epoch = ?, closed_by_seq = ?,
+        last_access_at = ?, expiry_deadline = ? WHERE id = ?`),
       insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
       rowsAfter: db.prepare('SELECT end_pos AS "end", data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?'),
       producer: db.prepare('SELECT epoch, last_seq AS lastSeq FROM producers WHERE stream_id = ? AND producer_id = ?'),
@@ -330,17 +331,17 @@ export class SqliteStore implements Store, StreamTx {
       closedBy: closing ? producer : meta.closedBy,
       lastAccessAt: request.now,
     };
-    this.sql.updateStream.run({
-      id: meta.id,
-      tail: updated.tail,
-      closed: updated.closed ? 1 : 0,
-      streamSeq: updated.streamSeq,
-      closedByProducer: updated.closedBy?.id ?? null,
-      closedByEpoch: updated.closedBy?.epoch ?? null,
-      closedBySeq: updated.closedBy?.seq ?? null,
-      now: request.now,
-      deadline: expiryDeadline(updated),
-    });
+    this.sql.updateStream.run(
+      updated.tail,
+      updated.closed ? 1 : 0,
+      updated.streamSeq,
+      updated.closedBy?.id ?? null,
+      updated.closedBy?.epoch ?? null,
+      updated.closedBy?.seq ?? null,
+      request.now,
+      expiryDeadline(updated),
+      meta.id,
+    );
     this.remember(updated);
     if (producer && decision.producerState) {
       const next = decision.producerState;
