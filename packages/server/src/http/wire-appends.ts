@@ -294,7 +294,11 @@ export function takeAppendConnections(server: Server, fastPath: AppendFastPath, 
       this.busy = true;
       answered++;
       const reply = new WireReply(this.socket, Math.floor(server.keepAliveTimeout / 1000), options.isClosing);
-      void fastPath.answer(request, body, reply).then(() => this.answeredOne());
+      fastPath.answer(request, body, reply).then(
+        () => this.answeredOne(),
+        // The fast path answers its own errors; one escaping it leaves the connection in an unknown state.
+        () => this.socket.destroy(),
+      );
     }
 
     private answeredOne(): void {
