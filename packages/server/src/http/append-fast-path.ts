@@ -1,7 +1,9 @@
 /**
  * Appends are most of what a busy server answers, so `POST /v1/stream/...`
- * skips Fastify: this handler sits in front of Fastify's request listener and
- * does what the route and its hooks do — security and CORS headers,
+ * skips Fastify. It has two entries: a request listener in front of
+ * Fastify's, for requests Node has parsed, and `answer`, for appends read
+ * straight off a connection (`wire-appends.ts`). Either way it does what the
+ * route and its hooks do — security and CORS headers,
  * authentication with its rate limit, the body limit, the append, error
  * answers, metrics and the debug log line — without Fastify's request and
  * reply objects, hook runners and content-type parsing, which cost about as
