@@ -35,13 +35,15 @@ export class SqliteAuth implements AuthStore {
     });
   }
 
-  async getProject(id: string): Promise<ProjectRecord | null> {
-    const row = this.sql.project.get(id) as Parameters<typeof projectFromRow>[0] | undefined;
-    return row ? projectFromRow(row) : null;
+  getProject(id: string): Promise<ProjectRecord | null> {
+    return this.writes.read(() => {
+      const row = this.sql.project.get(id) as Parameters<typeof projectFromRow>[0] | undefined;
+      return row ? projectFromRow(row) : null;
+    });
   }
 
-  async listProjects(): Promise<ProjectRecord[]> {
-    return (this.sql.projects.all() as Parameters<typeof projectFromRow>[0][]).map(projectFromRow);
+  listProjects(): Promise<ProjectRecord[]> {
+    return this.writes.read(() => (this.sql.projects.all() as Parameters<typeof projectFromRow>[0][]).map(projectFromRow));
   }
 
   private insert(key: NewApiKey): ApiKeyRecord {
@@ -58,13 +60,15 @@ export class SqliteAuth implements AuthStore {
     return this.writes.submit(() => (this.sql.anyKey.get() ? null : this.insert(key)));
   }
 
-  async findKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const row = this.sql.keyByHash.get(hash) as ApiKeyRow | undefined;
-    return row ? keyFromRow(row) : null;
+  findKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    return this.writes.read(() => {
+      const row = this.sql.keyByHash.get(hash) as ApiKeyRow | undefined;
+      return row ? keyFromRow(row) : null;
+    });
   }
 
-  async listKeys(projectId: string): Promise<ApiKeyRecord[]> {
-    return (this.sql.keys.all(projectId) as ApiKeyRow[]).map(keyFromRow);
+  listKeys(projectId: string): Promise<ApiKeyRecord[]> {
+    return this.writes.read(() => (this.sql.keys.all(projectId) as ApiKeyRow[]).map(keyFromRow));
   }
 
   revokeKey(projectId: string, id: string, now: number): Promise<ApiKeyRecord | null> {

@@ -54,8 +54,8 @@ export class SqliteSessionData implements SessionDataStore {
     return refuseWrite(session ?? null, now);
   }
 
-  async getState(sessionId: string): Promise<StateRecord | null> {
-    return (this.sql.state.get(sessionId) as StateRecord | undefined) ?? null;
+  getState(sessionId: string): Promise<StateRecord | null> {
+    return this.writes.read(() => (this.sql.state.get(sessionId) as StateRecord | undefined) ?? null);
   }
 
   putState(request: PutStateRequest): Promise<PutStateOutcome> {
@@ -72,9 +72,11 @@ export class SqliteSessionData implements SessionDataStore {
     });
   }
 
-  async getFile(sessionId: string, path: string): Promise<FileRecord | null> {
-    const row = this.sql.file.get(sessionId, path) as FileRow | undefined;
-    return row ? { ...fileFromRow(row), data: row.data! } : null;
+  getFile(sessionId: string, path: string): Promise<FileRecord | null> {
+    return this.writes.read(() => {
+      const row = this.sql.file.get(sessionId, path) as FileRow | undefined;
+      return row ? { ...fileFromRow(row), data: row.data! } : null;
+    });
   }
 
   putFile(request: PutFileRequest): Promise<PutFileOutcome> {
@@ -102,8 +104,10 @@ export class SqliteSessionData implements SessionDataStore {
     });
   }
 
-  async listFiles(query: FileQuery): Promise<FileInfo[]> {
-    const rows = this.sql.list.all({ ...query, after: query.afterPath ?? '' }) as FileRow[];
-    return rows.map(fileFromRow);
+  listFiles(query: FileQuery): Promise<FileInfo[]> {
+    return this.writes.read(() => {
+      const rows = this.sql.list.all({ ...query, after: query.afterPath ?? '' }) as FileRow[];
+      return rows.map(fileFromRow);
+    });
   }
 }

@@ -144,45 +144,49 @@ export class SqliteSessions implements SessionStore {
     });
   }
 
-  async getSession(projectId: string, ref: SessionRef): Promise<SessionRecord | null> {
-    const row = ('id' in ref ? this.sql.byId.get(projectId, ref.id) : this.sql.byExternal.get(projectId, ref.externalId)) as
-      | SessionRow
-      | undefined;
-    return row ? sessionFromRow(row, SQLITE_ROWS) : null;
+  getSession(projectId: string, ref: SessionRef): Promise<SessionRecord | null> {
+    return this.writes.read(() => {
+      const row = ('id' in ref ? this.sql.byId.get(projectId, ref.id) : this.sql.byExternal.get(projectId, ref.externalId)) as
+        | SessionRow
+        | undefined;
+      return row ? sessionFromRow(row, SQLITE_ROWS) : null;
+    });
   }
 
-  async listSessions(query: SessionQuery): Promise<SessionRecord[]> {
-    const where: string[] = ['s.project_id = @projectId'];
-    const params: Record<string, unknown> = { projectId: query.projectId, now: query.now, limit: query.limit };
-    if (query.statuses.length) where.push(`(${query.statuses.map(statusCondition).join(' OR ')})`);
-    const equal = { type: query.type, agent: query.agent, parent_id: query.parentId, root_id: query.rootId, external_id: query.externalId };
-    for (const [column, value] of Object.entries(equal)) {
-      if (value === null) continue;
-      where.push(`s.${column} = @${column}`);
-      params[column] = value;
-    }
-    if (query.createdAfter !== null) where.push('s.created_at > @createdAfter'), (params.createdAfter = query.createdAfter);
-    if (query.createdBefore !== null) where.push('s.created_at < @createdBefore'), (params.createdBefore = query.createdBefore);
-    if (query.beforeId !== null) where.push('s.id < @beforeId'), (params.beforeId = query.beforeId);
-    let from = 'sessions s';
-    const [firstTag, ...otherTags] = query.tags;
-    if (firstTag !== undefined) {
-      // Drive the scan from the first tag's index (CROSS JOIN fixes the loop order):
-      // tags are usually the most selective filter.
-      from = 'session_tags t CROSS JOIN sessions s ON s.id = t.session_id';
-      where.push('t.project_id = @projectId AND t.tag = @tag0');
-      if (query.beforeId !== null) where.push('t.session_id < @beforeId');
-      params.tag0 = firstTag;
-    }
-    otherTags.forEach((tag, i) => {
-      where.push(`EXISTS (SELECT 1 FROM session_tags x WHERE x.project_id = s.project_id AND x.tag = @tag${i + 1} AND x.session_id = s.id)`);
-      params[`tag${i + 1}`] = tag;
+  listSessions(query: SessionQuery): Promise<SessionRecord[]> {
+    return this.writes.read(() => {
+      const where: string[] = ['s.project_id = @projectId'];
+      const params: Record<string, unknown> = { projectId: query.projectId, now: query.now, limit: query.limit };
+      if (query.statuses.length) where.push(`(${query.statuses.map(statusCondition).join(' OR ')})`);
+      const equal = { type: query.type, agent: query.agent, parent_id: query.parentId, root_id: query.rootId, external_id: query.externalId };
+      for (const [column, value] of Object.entries(equal)) {
+        if (value === null) continue;
+        where.push(`s.${column} = @${column}`);
+        params[column] = value;
+      }
+      if (query.createdAfter !== null) where.push('s.created_at > @createdAfter'), (params.createdAfter = query.createdAfter);
+      if (query.createdBefore !== null) where.push('s.created_at < @createdBefore'), (params.createdBefore = query.createdBefore);
+      if (query.beforeId !== null) where.push('s.id < @beforeId'), (params.beforeId = query.beforeId);
+      let from = 'sessions s';
+      const [firstTag, ...otherTags] = query.tags;
+      if (firstTag !== undefined) {
+        // Drive the scan from the first tag's index (CROSS JOIN fixes the loop order):
+        // tags are usually the most selective filter.
+        from = 'session_tags t CROSS JOIN sessions s ON s.id = t.session_id';
+        where.push('t.project_id = @projectId AND t.tag = @tag0');
+        if (query.beforeId !== null) where.push('t.session_id < @beforeId');
+        params.tag0 = firstTag;
+      }
+      otherTags.forEach((tag, i) => {
+        where.push(`EXISTS (SELECT 1 FROM session_tags x WHERE x.project_id = s.project_id AND x.tag = @tag${i + 1} AND x.session_id = s.id)`);
+        params[`tag${i + 1}`] = tag;
+      });
+      const order = firstTag !== undefined ? 't.session_id DESC' : 's.id DESC';
+      const sql = `SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM ${from}
+        JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
+        WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit`;
+      return (this.db.prepare(sql).all(params) as SessionRow[]).map((row) => sessionFromRow(row, SQLITE_ROWS));
     });
-    const order = firstTag !== undefined ? 't.session_id DESC' : 's.id DESC';
-    const sql = `SELECT s.*, o.tail AS out_tail, i.tail AS in_tail FROM ${from}
-      JOIN streams o ON o.id = s.out_stream_id JOIN streams i ON i.id = s.in_stream_id
-      WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as SessionRow[]).map((row) => sessionFromRow(row, SQLITE_ROWS));
   }
 
   updateSession(projectId: string, id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {
@@ -243,29 +247,31 @@ export class SqliteSessions implements SessionStore {
     });
   }
 
-  async sessionChanges(afterSeq: number, limit: number): Promise<SessionChange[]> {
-    const rows = this.sql.changes.all(afterSeq, limit) as {
-      seq: number;
-      project_id: string;
-      session_id: string;
-      kind: SessionChange['kind'];
-      snapshot: string | null;
-    }[];
-    return rows.map((row) => ({
-      seq: row.seq,
-      projectId: row.project_id,
-      sessionId: row.session_id,
-      kind: row.kind,
-      snapshot: row.snapshot === null ? null : (JSON.parse(row.snapshot) as SessionRecord),
-    }));
+  sessionChanges(afterSeq: number, limit: number): Promise<SessionChange[]> {
+    return this.writes.read(() => {
+      const rows = this.sql.changes.all(afterSeq, limit) as {
+        seq: number;
+        project_id: string;
+        session_id: string;
+        kind: SessionChange['kind'];
+        snapshot: string | null;
+      }[];
+      return rows.map((row) => ({
+        seq: row.seq,
+        projectId: row.project_id,
+        sessionId: row.session_id,
+        kind: row.kind,
+        snapshot: row.snapshot === null ? null : (JSON.parse(row.snapshot) as SessionRecord),
+      }));
+    });
   }
 
-  async latestSessionChange(): Promise<number> {
-    return (this.sql.latest.get() as { seq: number }).seq;
+  latestSessionChange(): Promise<number> {
+    return this.writes.read(() => (this.sql.latest.get() as { seq: number }).seq);
   }
 
-  async dueSessionExpiries(now: number, limit: number): Promise<{ projectId: string; id: string }[]> {
-    return this.sql.due.all(now, limit) as { projectId: string; id: string }[];
+  dueSessionExpiries(now: number, limit: number): Promise<{ projectId: string; id: string }[]> {
+    return this.writes.read(() => this.sql.due.all(now, limit) as { projectId: string; id: string }[]);
   }
 
   pruneSessionChanges(before: number, limit: number): Promise<number> {

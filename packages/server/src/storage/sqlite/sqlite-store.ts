@@ -30,6 +30,7 @@ import type { SessionStore } from '../session-types.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
+import { WalFile, type CommitSync } from './wal-file.js';
 import { WriteBatcher } from './write-batcher.js';
 import { SQLITE_ROWS, streamMetaFromRow, type StreamRow } from '../row-mappers.js';
 import { SqliteTurns } from './sqlite-turns.js';
@@ -44,6 +45,8 @@ export interface SqliteStoreOptions {
   filename: string;
   /** `fsync`: every commit is fsynced before it is acknowledged. */
   durability: 'fsync' | 'relaxed';
+  /** How commits are made durable in fsync mode; by default the database's write-ahead log is synced. */
+  commitSync?: CommitSync;
 }
 
 /** Streams whose metadata the store keeps in memory; the oldest cached is dropped first. */
@@ -90,14 +93,19 @@ export class SqliteStore implements Store, StreamTx {
 
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    // FULL makes every COMMIT (one per write batch) fsync the WAL before it returns.
-    this.db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    // COMMIT writes the log without waiting for the disk; SQLite still syncs the
+    // log before each checkpoint. In fsync mode the write batcher syncs the log
+    // itself, off this thread, before it releases a batch's results.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
     applySqliteMigrations(this.db);
-    this.writes = new WriteBatcher(this.db, { onRollback: () => this.forgetAllMetas() });
+    const sync =
+      options.durability === 'fsync' && wal ? (options.commitSync ?? new WalFile(`${options.filename}-wal`)) : undefined;
+    sync?.syncNow();
+    this.writes = new WriteBatcher(this.db, { onRollback: () => this.forgetAllMetas(), sync });
     const db = this.db;
     this.sql = {
       byPath: db.prepare('SELECT * FROM streams WHERE path = ?'),
@@ -366,19 +374,21 @@ export class SqliteStore implements Store, StreamTx {
     });
   }
 
-  async lookup(path: string, now: number): Promise<Lookup> {
-    const meta = this.metaByPath(path);
-    if (!meta || isExpired(meta, now)) return { kind: 'not-found' };
-    if (meta.softDeleted) return { kind: 'gone' };
-    return { kind: 'found', meta };
+  lookup(path: string, now: number): Promise<Lookup> {
+    return this.writes.read(() => {
+      const meta = this.metaByPath(path);
+      if (!meta || isExpired(meta, now)) return { kind: 'not-found' };
+      if (meta.softDeleted) return { kind: 'gone' };
+      return { kind: 'found', meta };
+    });
   }
 
-  async getById(id: number): Promise<StreamMeta | null> {
-    return this.metaById(id);
+  getById(id: number): Promise<StreamMeta | null> {
+    return this.writes.read(() => this.metaById(id));
   }
 
   read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
-    return this.reader.read(meta, from, to, maxBytes);
+    return this.writes.read(() => this.reader.read(meta, from, to, maxBytes));
   }
 
   async touch(streamId: number, now: number): Promise<void> {
@@ -398,8 +408,8 @@ export class SqliteStore implements Store, StreamTx {
     });
   }
 
-  async retainedFrom(meta: StreamMeta): Promise<number> {
-    return this.reader.retainedFrom(meta);
+  retainedFrom(meta: StreamMeta): Promise<number> {
+    return this.writes.read(() => this.reader.retainedFrom(meta));
   }
 
   markOutTails(clock: () => number, afterStreamId: number, limit: number, spacingMs: number): Promise<number | null> {
@@ -440,6 +450,7 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   async ping(): Promise<void> {
+    this.writes.check();
     this.db.prepare('SELECT 1').get();
   }
 

@@ -163,34 +163,38 @@ export class SqliteTranscripts implements TranscriptStore {
     });
   }
 
-  async listMessages(sessionId: string, afterSeq: number | null, limit: number): Promise<MessageRecord[]> {
-    return (this.sql.listMessages.all(sessionId, afterSeq ?? 0, limit) as MessageRow[]).map((row) => messageFromRow(row, SQLITE_ROWS));
+  listMessages(sessionId: string, afterSeq: number | null, limit: number): Promise<MessageRecord[]> {
+    return this.writes.read(() => (this.sql.listMessages.all(sessionId, afterSeq ?? 0, limit) as MessageRow[]).map((row) => messageFromRow(row, SQLITE_ROWS)));
   }
 
-  async getMessagesBySeq(seqs: number[]): Promise<MessageRecord[]> {
-    if (!seqs.length) return [];
-    const rows = this.db.prepare(`SELECT * FROM messages WHERE seq IN (${seqs.map(() => '?').join(', ')})`).all(...seqs) as MessageRow[];
-    return rows.map((row) => messageFromRow(row, SQLITE_ROWS));
+  getMessagesBySeq(seqs: number[]): Promise<MessageRecord[]> {
+    return this.writes.read(() => {
+      if (!seqs.length) return [];
+      const rows = this.db.prepare(`SELECT * FROM messages WHERE seq IN (${seqs.map(() => '?').join(', ')})`).all(...seqs) as MessageRow[];
+      return rows.map((row) => messageFromRow(row, SQLITE_ROWS));
+    });
   }
 
-  async listToolCalls(sessionId: string, afterSeq: number | null, limit: number): Promise<ToolCallRecord[]> {
-    return (this.sql.listTools.all(sessionId, afterSeq ?? 0, limit) as ToolCallRow[]).map((row) => toolCallFromRow(row, SQLITE_ROWS));
+  listToolCalls(sessionId: string, afterSeq: number | null, limit: number): Promise<ToolCallRecord[]> {
+    return this.writes.read(() => (this.sql.listTools.all(sessionId, afterSeq ?? 0, limit) as ToolCallRow[]).map((row) => toolCallFromRow(row, SQLITE_ROWS)));
   }
 
-  async usageByTurn(sessionId: string) {
-    return (this.sql.usageByTurn.all(sessionId) as UsageTotalsRow[]).map(usageFromRow);
+  usageByTurn(sessionId: string) {
+    return this.writes.read(() => (this.sql.usageByTurn.all(sessionId) as UsageTotalsRow[]).map(usageFromRow));
   }
 
-  async compaction(sessionId: string): Promise<Compaction | null> {
-    const row = this.sql.compaction.get(sessionId) as { summary: string; up_to_message_id: string | null; position: number } | undefined;
-    return row ? { summary: row.summary, upToMessageId: row.up_to_message_id, position: row.position } : null;
+  compaction(sessionId: string): Promise<Compaction | null> {
+    return this.writes.read(() => {
+      const row = this.sql.compaction.get(sessionId) as { summary: string; up_to_message_id: string | null; position: number } | undefined;
+      return row ? { summary: row.summary, upToMessageId: row.up_to_message_id, position: row.position } : null;
+    });
   }
 
-  async closedBefore(before: number, limit: number): Promise<{ projectId: string; id: string }[]> {
-    return this.sql.closedBefore.all(before, limit) as { projectId: string; id: string }[];
+  closedBefore(before: number, limit: number): Promise<{ projectId: string; id: string }[]> {
+    return this.writes.read(() => this.sql.closedBefore.all(before, limit) as { projectId: string; id: string }[]);
   }
 
-  async search(query: SearchQuery): Promise<SearchRow[]> {
-    return searchSqlite(this.db, query);
+  search(query: SearchQuery): Promise<SearchRow[]> {
+    return this.writes.read(() => searchSqlite(this.db, query));
   }
 }

@@ -224,43 +224,51 @@ export class SqliteTurns implements TurnStore {
     });
   }
 
-  async countByStatus(): Promise<Record<string, number>> {
-    const rows = this.db.prepare('SELECT status, count(*) AS n FROM turns GROUP BY status').all() as { status: string; n: number }[];
-    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  countByStatus(): Promise<Record<string, number>> {
+    return this.writes.read(() => {
+      const rows = this.db.prepare('SELECT status, count(*) AS n FROM turns GROUP BY status').all() as { status: string; n: number }[];
+      return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+    });
   }
 
-  async lapsedLeases(now: number, limit: number, all = false): Promise<{ projectId: string; sessionId: string }[]> {
-    return (all ? this.sql.allActive.all(limit) : this.sql.lapsed.all(now, limit)) as { projectId: string; sessionId: string }[];
+  lapsedLeases(now: number, limit: number, all = false): Promise<{ projectId: string; sessionId: string }[]> {
+    return this.writes.read(() => (all ? this.sql.allActive.all(limit) : this.sql.lapsed.all(now, limit)) as { projectId: string; sessionId: string }[]);
   }
 
-  async dueInteractions(now: number, limit: number): Promise<{ projectId: string; sessionId: string }[]> {
-    return this.sql.dueInteractions.all(now, limit) as { projectId: string; sessionId: string }[];
+  dueInteractions(now: number, limit: number): Promise<{ projectId: string; sessionId: string }[]> {
+    return this.writes.read(() => this.sql.dueInteractions.all(now, limit) as { projectId: string; sessionId: string }[]);
   }
 
-  async getTurn(projectId: string, sessionId: string, turnId: string): Promise<TurnRecord | null> {
-    const row = this.sql.turnById.get(sessionId, turnId) as TurnRow | undefined;
-    return row && row.project_id === projectId ? turnFromRow(row) : null;
+  getTurn(projectId: string, sessionId: string, turnId: string): Promise<TurnRecord | null> {
+    return this.writes.read(() => {
+      const row = this.sql.turnById.get(sessionId, turnId) as TurnRow | undefined;
+      return row && row.project_id === projectId ? turnFromRow(row) : null;
+    });
   }
 
-  async listTurns(query: TurnListQuery): Promise<TurnRecord[]> {
-    return (this.sql.listTurns.all(query) as TurnRow[]).map(turnFromRow);
+  listTurns(query: TurnListQuery): Promise<TurnRecord[]> {
+    return this.writes.read(() => (this.sql.listTurns.all(query) as TurnRow[]).map(turnFromRow));
   }
 
-  async getInteraction(projectId: string, sessionId: string, interactionId: string): Promise<InteractionRecord | null> {
-    const row = this.sql.interaction.get(sessionId, interactionId) as InteractionRow | undefined;
-    return row && row.project_id === projectId ? interactionFromRow(row) : null;
+  getInteraction(projectId: string, sessionId: string, interactionId: string): Promise<InteractionRecord | null> {
+    return this.writes.read(() => {
+      const row = this.sql.interaction.get(sessionId, interactionId) as InteractionRow | undefined;
+      return row && row.project_id === projectId ? interactionFromRow(row) : null;
+    });
   }
 
-  async listInteractions(query: InteractionQuery): Promise<InteractionRecord[]> {
-    const where = ['i.project_id = @projectId'];
-    const params: Record<string, unknown> = { projectId: query.projectId, limit: query.limit };
-    if (query.sessionId !== null) where.push('i.session_id = @sessionId'), (params.sessionId = query.sessionId);
-    if (query.afterSeq !== null) where.push('i.seq > @afterSeq'), (params.afterSeq = query.afterSeq);
-    if (query.statuses.length) {
-      where.push(`i.status IN (${query.statuses.map((_, n) => `@s${n}`).join(', ')})`);
-      query.statuses.forEach((status, n) => (params[`s${n}`] = status));
-    }
-    const sql = `SELECT i.* FROM interactions i WHERE ${where.join(' AND ')} ORDER BY i.seq LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as InteractionRow[]).map(interactionFromRow);
+  listInteractions(query: InteractionQuery): Promise<InteractionRecord[]> {
+    return this.writes.read(() => {
+      const where = ['i.project_id = @projectId'];
+      const params: Record<string, unknown> = { projectId: query.projectId, limit: query.limit };
+      if (query.sessionId !== null) where.push('i.session_id = @sessionId'), (params.sessionId = query.sessionId);
+      if (query.afterSeq !== null) where.push('i.seq > @afterSeq'), (params.afterSeq = query.afterSeq);
+      if (query.statuses.length) {
+        where.push(`i.status IN (${query.statuses.map((_, n) => `@s${n}`).join(', ')})`);
+        query.statuses.forEach((status, n) => (params[`s${n}`] = status));
+      }
+      const sql = `SELECT i.* FROM interactions i WHERE ${where.join(' AND ')} ORDER BY i.seq LIMIT @limit`;
+      return (this.db.prepare(sql).all(params) as InteractionRow[]).map(interactionFromRow);
+    });
   }
 }

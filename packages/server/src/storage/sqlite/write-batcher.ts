@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { CommitSync } from './wal-file.js';
 
 interface Outcome {
   ok: boolean;
@@ -9,6 +10,12 @@ interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/** A committed batch whose results wait for its commit to be made durable. */
+interface Committed {
+  batch: Pending[];
+  outcomes: Outcome[];
 }
 
 /**
@@ -24,11 +31,27 @@ interface Pending {
  * again with each write in its own savepoint. A write's function may so run
  * twice, and must change nothing but the database and in-memory copies that
  * `onRollback` drops.
+ *
+ * With a `sync` (the durable mode), COMMIT does not wait for the disk: the
+ * batch's results are held until a sync started after its commit completes,
+ * on another thread, while this one goes on taking requests. At most one
+ * sync runs at a time, and every batch committed meanwhile shares the next.
+ * Reads must go through `read()`: a committed batch is visible to this
+ * connection before it is durable, so a read waits until everything
+ * committed is on disk, and no batch commits while a read waits. Nothing a
+ * power failure could take back is ever shown.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
   private closed = false;
+  /** Committed since the running sync started (or since the last one ended). */
+  private unsynced: Committed[] = [];
+  /** What the running sync covers; null when none runs. */
+  private syncing: Committed[] | null = null;
+  private readers: Pending[] = [];
+  /** Set when a sync failed: what was committed may not be on disk, so nothing more is served. */
+  private failure: Error | null = null;
 
   // Prepared once: parsing BEGIN/SAVEPOINT text for every write showed up in profiles.
   private readonly begin: Database.Statement;
@@ -39,6 +62,7 @@ export class WriteBatcher {
 
   private readonly maxBatch: number;
   private readonly onRollback: () => void;
+  private readonly durability: CommitSync | null;
 
   constructor(
     private readonly db: Database.Database,
@@ -46,10 +70,13 @@ export class WriteBatcher {
       maxBatch?: number;
       /** Called when a write is rolled back, so in-memory copies of what it wrote can be dropped. */
       onRollback?: () => void;
+      /** Makes commits durable after COMMIT returns; without it a commit counts as done when it returns. */
+      sync?: CommitSync;
     } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1024;
     this.onRollback = options.onRollback ?? (() => {});
+    this.durability = options.sync ?? null;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.savepoint = db.prepare('SAVEPOINT w');
@@ -58,33 +85,135 @@ export class WriteBatcher {
   }
 
   submit<T>(run: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  /** Runs everything queued so far; used on shutdown. */
+  /**
+   * Runs a read of the database once everything committed is durable: at
+   * once when it is, else right after the sync that makes it so.
+   */
+  read<T>(run: () => T | Promise<T>): Promise<T> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    if (this.durable()) {
+      try {
+        return Promise.resolve(run());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.readers.push({ run, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  /** Throws the sync failure that stopped this writer, if any. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Commits everything queued and makes it durable, blocking; used on shutdown. */
   drain(): void {
     while (this.queue.length) this.flushOnce();
+    if (this.failure) return;
+    const waiting = [...(this.syncing ?? []), ...this.unsynced];
+    this.syncing = null;
+    this.unsynced = [];
+    if (waiting.length) {
+      try {
+        this.durability!.syncNow();
+      } catch (error) {
+        this.fail(error, waiting);
+        return;
+      }
+    }
+    for (const committed of waiting) settle(committed);
+    this.runReaders();
   }
 
   close(): void {
     this.drain();
     this.closed = true;
+    this.durability?.close();
+  }
+
+  private refusal(): Error | null {
+    if (this.failure) return this.failure;
+    return this.closed ? new Error('store is closed') : null;
+  }
+
+  private durable(): boolean {
+    return this.syncing === null && this.unsynced.length === 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
+    // A waiting read must see the database as it is durable: the next batch commits after it runs.
+    if (this.readers.length && !this.durable()) return;
     this.flushOnce();
-    if (this.queue.length && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    if (this.queue.length) this.schedule();
+  }
+
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = covered;
+    this.durability!.sync((error) => this.synced(covered, error));
+  }
+
+  private synced(covered: Committed[], error: Error | null): void {
+    // Shutdown or an earlier failure has already answered these.
+    if (this.syncing !== covered) return;
+    this.syncing = null;
+    if (error) {
+      this.fail(error, [...covered, ...this.unsynced]);
+      return;
     }
+    for (const committed of covered) settle(committed);
+    if (this.unsynced.length) this.startSync();
+    else this.runReaders();
+  }
+
+  private runReaders(): void {
+    const readers = this.readers;
+    this.readers = [];
+    for (const reader of readers) {
+      try {
+        reader.resolve(reader.run());
+      } catch (error) {
+        reader.reject(error);
+      }
+    }
+    if (this.queue.length) this.schedule();
+  }
+
+  /**
+   * A failed sync leaves commits that may or may not be on disk (and whose
+   * pages the kernel may have dropped): like a database that panics, this
+   * writer refuses everything from now on and the server must restart.
+   */
+  private fail(error: unknown, committed: Committed[]): void {
+    this.failure = new Error('storage failed: the write-ahead log could not be synced to disk; restart the server', {
+      cause: error,
+    });
+    this.syncing = null;
+    this.unsynced = [];
+    const refused = [...committed.flatMap((c) => c.batch), ...this.readers, ...this.queue];
+    this.readers = [];
+    this.queue = [];
+    for (const item of refused) item.reject(this.failure);
   }
 
   private flushOnce(): void {
@@ -103,11 +232,9 @@ export class WriteBatcher {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.value);
-    });
+    if (!this.durability) return settle({ batch, outcomes });
+    this.unsynced.push({ batch, outcomes });
+    this.startSync();
   }
 
   /**
@@ -143,4 +270,12 @@ export class WriteBatcher {
     this.commit.run();
     return outcomes;
   }
+}
+
+function settle({ batch, outcomes }: Committed): void {
+  batch.forEach((item, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome.ok) item.resolve(outcome.value);
+    else item.reject(outcome.value);
+  });
 }
