@@ -283,6 +283,19 @@ describe('SqliteStore in fsync mode', () => {
     }
   });
 
+  it('commits with FULL where there is no log to sync', async () => {
+    const synchronous = (store: SqliteStore) => (store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+    const memory = new SqliteStore({ filename: ':memory:', durability: 'fsync' });
+    const file = new SqliteStore({ filename: join(dir, 'file.db'), durability: 'fsync' });
+    const relaxed = new SqliteStore({ filename: join(dir, 'relaxed.db'), durability: 'relaxed' });
+    try {
+      // 2 is FULL, 1 is NORMAL.
+      expect([synchronous(memory), synchronous(file), synchronous(relaxed)]).toEqual([2, 1, 1]);
+    } finally {
+      await Promise.all([memory.close(), file.close(), relaxed.close()]);
+    }
+  });
+
   it('opens the log it syncs next to the database', () => {
     const wal = new WalFile(join(dir, 'missing.db-wal'));
     expect(() => wal.syncNow()).toThrow(/ENOENT/);

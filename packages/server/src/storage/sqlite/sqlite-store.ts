@@ -94,10 +94,11 @@ export class SqliteStore implements Store, StreamTx {
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.filename);
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-    // COMMIT writes the log without waiting for the disk; SQLite still syncs the
-    // log before each checkpoint. In fsync mode the write batcher syncs the log
-    // itself, off this thread, before it releases a batch's results.
-    this.db.pragma('synchronous = NORMAL');
+    // In WAL mode COMMIT writes the log without waiting for the disk (SQLite
+    // still syncs the log before each checkpoint); in fsync mode the write
+    // batcher syncs the log itself, off this thread, before it releases a
+    // batch's results. A database without a log (`:memory:`) commits with FULL.
+    this.db.pragma(`synchronous = ${options.durability === 'fsync' && !wal ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
