@@ -246,6 +246,36 @@ describe('SqliteStore in fsync mode', () => {
     }
   });
 
+  it('holds every kind of read while a commit is waiting for the disk', async () => {
+    const held = new HeldSync();
+    const store = new SqliteStore({ filename: join(dir, 'reads.db'), durability: 'fsync', commitSync: held });
+    const reads: [string, () => Promise<unknown>][] = [
+      ['lookup', () => store.lookup('s', 2)],
+      ['getById', () => store.getById(1)],
+      ['sessions.getSession', () => store.sessions.getSession('default', { id: 'ses_x' })],
+      ['sessions.sessionChanges', () => store.sessions.sessionChanges(0, 10)],
+      ['turns.listTurns', () => store.turns.listTurns({ sessionId: 'ses_x', beforeSeq: null, limit: 10 })],
+      ['turns.countByStatus', () => store.turns.countByStatus()],
+      ['transcripts.listMessages', () => store.transcripts.listMessages('ses_x', null, 10)],
+      ['sessionData.getState', () => store.sessionData.getState('ses_x')],
+      ['auth.findKeyByHash', () => store.auth.findKeyByHash('nothing')],
+      ['auth.listProjects', () => store.auth.listProjects()],
+    ];
+    try {
+      const created = store.createStream(create('s', 'one'));
+      await turn();
+      const pending = reads.map(([name, read]) => [name, watch(read())] as const);
+      await turn();
+      expect(pending.filter(([, state]) => state.settled).map(([name]) => name)).toEqual([]);
+      held.complete();
+      await created;
+      await turn();
+      expect(pending.filter(([, state]) => !state.settled || state.error).map(([name]) => name)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('stops answering, and fails its health check, after a failed sync', async () => {
     const held = new HeldSync();
     const store = new SqliteStore({ filename: join(dir, 'failing.db'), durability: 'fsync', commitSync: held });
