@@ -34,18 +34,18 @@ interface Committed {
  *
  * With a `sync` (the durable mode), COMMIT does not wait for the disk: the
  * batch's results are held until a sync started after its commit completes,
- * on another thread, while this one goes on taking requests. At most one
- * sync runs at a time, and every batch committed meanwhile shares the next.
- * Reads must go through `read()`: a committed batch is visible to this
- * connection before it is durable, so a read waits until everything
- * committed is on disk, and no batch commits while a read waits. Nothing a
- * power failure could take back is ever shown.
+ * on another thread, while this one goes on taking requests. Nothing
+ * commits while a sync runs: writes arriving meanwhile queue up and commit
+ * together when it ends, so the next sync covers them all. A committed
+ * batch is visible to this connection before it is durable, so reads must
+ * go through `read()`, which holds a read while a sync runs. Nothing a power
+ * failure could take back is ever shown.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
   private closed = false;
-  /** Committed since the running sync started (or since the last one ended). */
+  /** Committed, and no sync started since: only ever more than one batch while draining. */
   private unsynced: Committed[] = [];
   /** What the running sync covers; null when none runs. */
   private syncing: Committed[] | null = null;
@@ -95,7 +95,7 @@ export class WriteBatcher {
 
   /**
    * Runs a read of the database once everything committed is durable: at
-   * once when it is, else right after the sync that makes it so.
+   * once when no sync runs, else right after the running one ends.
    */
   read<T>(run: () => T | Promise<T>): Promise<T> {
     const refused = this.refusal();
@@ -159,8 +159,8 @@ export class WriteBatcher {
 
   private flush(): void {
     this.scheduled = false;
-    // A waiting read must see the database as it is durable: the next batch commits after it runs.
-    if (this.readers.length && !this.durable()) return;
+    // The sync's end commits what queued up meanwhile (after the reads it held).
+    if (this.syncing) return;
     this.flushOnce();
     if (this.queue.length) this.schedule();
   }
