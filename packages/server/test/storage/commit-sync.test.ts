@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { StoreUnavailableError } from '../../src/storage/store-errors.js';
 import { WalFile, type CommitSync } from '../../src/storage/sqlite/wal-file.js';
 import { WriteBatcher } from '../../src/storage/sqlite/write-batcher.js';
 import type { AppendRequest, CreateStreamRequest } from '../../src/storage/types.js';
@@ -185,12 +186,14 @@ describe('WriteBatcher with a commit sync', () => {
     const read = watch(batcher.read(() => count(db)));
     sync.complete(new Error('EIO'));
     await turn();
-    expect(String(write.error)).toMatch(/storage failed/);
+    expect(String(write.error)).toMatch(/could not be synced/);
+    expect(write.error).toBeInstanceOf(StoreUnavailableError);
+    expect((write.error as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
     expect((write.error as Error).cause).toEqual(new Error('EIO'));
-    expect(String(read.error)).toMatch(/storage failed/);
-    expect(() => batcher.check()).toThrow(/storage failed/);
-    await expect(batcher.submit(() => insert('c'))).rejects.toThrow(/storage failed/);
-    await expect(batcher.read(() => 1)).rejects.toThrow(/storage failed/);
+    expect(String(read.error)).toMatch(/could not be synced/);
+    expect(() => batcher.check()).toThrow(/could not be synced/);
+    await expect(batcher.submit(() => insert('c'))).rejects.toThrow(/could not be synced/);
+    await expect(batcher.read(() => 1)).rejects.toThrow(/could not be synced/);
   });
 
   it('makes pending commits durable on close, blocking', async () => {
@@ -273,10 +276,10 @@ describe('SqliteStore in fsync mode', () => {
       await turn();
       held.complete(new Error('EIO'));
       await turn();
-      expect(String(created.error)).toMatch(/storage failed/);
-      await expect(store.ping()).rejects.toThrow(/storage failed/);
-      await expect(store.lookup('f', 2)).rejects.toThrow(/storage failed/);
-      await expect(store.append(append('f', 'x'))).rejects.toThrow(/storage failed/);
+      expect(String(created.error)).toMatch(/could not be synced/);
+      await expect(store.ping()).rejects.toThrow(/could not be synced/);
+      await expect(store.lookup('f', 2)).rejects.toThrow(/could not be synced/);
+      await expect(store.append(append('f', 'x'))).rejects.toThrow(/could not be synced/);
     } finally {
       await store.close();
     }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../store-errors.js';
 import type { CommitSync } from './wal-file.js';
 
 interface Outcome {
@@ -51,7 +52,7 @@ export class WriteBatcher {
   private syncing: Committed[] | null = null;
   private readers: Pending[] = [];
   /** Set when a sync failed: what was committed may not be on disk, so nothing more is served. */
-  private failure: Error | null = null;
+  private failure: StoreUnavailableError | null = null;
 
   // Prepared once: parsing BEGIN/SAVEPOINT text for every write showed up in profiles.
   private readonly begin: Database.Statement;
@@ -202,10 +203,11 @@ export class WriteBatcher {
   /**
    * A failed sync leaves commits that may or may not be on disk (and whose
    * pages the kernel may have dropped): like a database that panics, this
-   * writer refuses everything from now on and the server must restart.
+   * writer refuses everything from now on (503 `STORE_UNAVAILABLE`) and the
+   * server must restart.
    */
   private fail(error: unknown, committed: Committed[]): void {
-    this.failure = new Error('storage failed: the write-ahead log could not be synced to disk; restart the server', {
+    this.failure = new StoreUnavailableError('the write-ahead log could not be synced to disk; restart the server', {
       cause: error,
     });
     this.syncing = null;
