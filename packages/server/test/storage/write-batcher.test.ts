@@ -113,3 +113,80 @@ describe('WriteBatcher', () => {
     ]);
   });
 });
+
+describe('WriteBatcher with deferred writes', () => {
+  // Stands in for a store's in-memory row updates: `pending` is written to the table on flush.
+  let pending: Map<string, number>;
+  let log: string[];
+  let deferring: WriteBatcher;
+
+  beforeEach(() => {
+    pending = new Map();
+    log = [];
+    deferring = new WriteBatcher(db, {
+      onRollback: () => rollbacks++,
+      deferred: {
+        flush: () => {
+          if (pending.size) log.push(`flush ${[...pending.keys()].join(',')}`);
+          for (const [k, v] of pending) db.prepare('INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(k, v);
+          pending.clear();
+        },
+        discard: () => {
+          if (pending.size) log.push(`discard ${[...pending.keys()].join(',')}`);
+          pending.clear();
+        },
+      },
+    });
+  });
+
+  const defer = (k: string, v: number) =>
+    deferring.submit(
+      () => {
+        log.push(`defer ${k}`);
+        pending.set(k, v);
+      },
+      { deferrable: true },
+    );
+
+  it('writes deferred changes once, before COMMIT', async () => {
+    await Promise.all([defer('a', 1), defer('a', 2), defer('a', 3)]);
+    expect(log).toEqual(['defer a', 'defer a', 'defer a', 'flush a']);
+    expect(rows()).toEqual([{ k: 'a', v: 3 }]);
+  });
+
+  it('writes them before a write that is not deferrable, which so sees them', async () => {
+    const seen = await Promise.all([
+      defer('a', 1),
+      deferring.submit(() => {
+        log.push('plain');
+        return rows();
+      }),
+      defer('a', 2),
+    ]);
+    expect(log).toEqual(['defer a', 'flush a', 'plain', 'defer a', 'flush a']);
+    expect(seen[1]).toEqual([{ k: 'a', v: 1 }]);
+    expect(rows()).toEqual([{ k: 'a', v: 2 }]);
+  });
+
+  it('drops them with a rolled-back transaction and keeps the surviving writes’ on the redo', async () => {
+    const settled = await Promise.allSettled([
+      defer('a', 1),
+      deferring.submit(
+        () => {
+          pending.set('bad', 9);
+          throw new Error('refused');
+        },
+        { deferrable: true },
+      ),
+      defer('c', 3),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // First attempt: rolled back with a and bad pending. Redo: a flushed before the next savepoint,
+    // bad's own change dropped with its savepoint, c written before COMMIT.
+    expect(log).toEqual(['defer a', 'discard a,bad', 'defer a', 'flush a', 'discard bad', 'defer c', 'flush c']);
+    expect(rows()).toEqual([
+      { k: 'a', v: 1 },
+      { k: 'c', v: 3 },
+    ]);
+  });
+});

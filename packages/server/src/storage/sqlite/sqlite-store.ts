@@ -90,6 +90,13 @@ export class SqliteStore implements Store, StreamTx {
   /** Stream metadata by path, and the path of each cached stream id (see `remember`). */
   private readonly metas = new Map<string, StreamMeta>();
   private readonly metaPaths = new Map<number, string>();
+  /**
+   * Streams whose row an append of the running batch has not updated yet:
+   * appends to one stream in one batch update its row once (see `append`).
+   */
+  private readonly unwritten = new Map<number, StreamMeta>();
+  /** Set while a plain append runs, whose row update may wait in `unwritten`. */
+  private deferring = false;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.filename);
@@ -106,7 +113,11 @@ export class SqliteStore implements Store, StreamTx {
     const sync =
       options.durability === 'fsync' && wal ? (options.commitSync ?? new WalFile(`${options.filename}-wal`)) : undefined;
     sync?.syncNow();
-    this.writes = new WriteBatcher(this.db, { onRollback: () => this.forgetAllMetas(), sync });
+    this.writes = new WriteBatcher(this.db, {
+      onRollback: () => this.forgetAllMetas(),
+      sync,
+      deferred: { flush: () => this.writeRows(), discard: () => this.unwritten.clear() },
+    });
     const db = this.db;
     this.sql = {
       byPath: db.prepare('SELECT * FROM streams WHERE path = ?'),
@@ -181,6 +192,7 @@ export class SqliteStore implements Store, StreamTx {
     const path = this.metaPaths.get(id);
     const cached = path === undefined ? undefined : this.metas.get(path);
     if (cached) return cached;
+    this.writeRows();
     const row = this.sql.byId.get(id) as StreamRow | undefined;
     return row ? this.remember(toMeta(row)) : null;
   }
@@ -188,6 +200,7 @@ export class SqliteStore implements Store, StreamTx {
   private metaByPath(path: string): StreamMeta | null {
     const cached = this.metas.get(path);
     if (cached) return cached;
+    this.writeRows();
     const row = this.sql.byPath.get(path) as StreamRow | undefined;
     return row ? this.remember(toMeta(row)) : null;
   }
@@ -215,6 +228,8 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   private forgetMeta(id: number): void {
+    // Whatever changes the stream next builds on its row as the appends left it.
+    this.writeRows();
     const path = this.metaPaths.get(id);
     if (path === undefined) return;
     this.metaPaths.delete(id);
@@ -304,8 +319,44 @@ export class SqliteStore implements Store, StreamTx {
     return { kind: 'created', meta: this.metaById(id)! };
   }
 
+  /**
+   * A plain append leaves its stream's row update in `unwritten`: the
+   * batcher writes it before COMMIT or before any other kind of write, so
+   * appends to one stream in one batch update its row once. Anything that
+   * reads a stream's row in between goes through the metadata cache, which
+   * has the new state, or writes the rows out first.
+   */
   append(request: AppendRequest): Promise<AppendOutcome> {
-    return this.writes.submit(() => this.appendInTx(request));
+    return this.writes.submit(
+      () => {
+        this.deferring = true;
+        try {
+          return this.appendInTx(request);
+        } finally {
+          this.deferring = false;
+        }
+      },
+      { deferrable: true },
+    );
+  }
+
+  /** Writes out the stream rows appends left in `unwritten`. */
+  private writeRows(): void {
+    if (this.unwritten.size === 0) return;
+    for (const meta of this.unwritten.values()) {
+      this.sql.updateStream.run(
+        meta.tail,
+        meta.closed ? 1 : 0,
+        meta.streamSeq,
+        meta.closedBy?.id ?? null,
+        meta.closedBy?.epoch ?? null,
+        meta.closedBy?.seq ?? null,
+        meta.lastAccessAt,
+        expiryDeadline(meta),
+        meta.id,
+      );
+    }
+    this.unwritten.clear();
   }
 
   setProducerInTx(streamId: number, producerId: string, epoch: number, lastSeq: number, now: number): void {
@@ -340,22 +391,14 @@ export class SqliteStore implements Store, StreamTx {
       closedBy: closing ? producer : meta.closedBy,
       lastAccessAt: request.now,
     };
-    this.sql.updateStream.run(
-      updated.tail,
-      updated.closed ? 1 : 0,
-      updated.streamSeq,
-      updated.closedBy?.id ?? null,
-      updated.closedBy?.epoch ?? null,
-      updated.closedBy?.seq ?? null,
-      request.now,
-      expiryDeadline(updated),
-      meta.id,
-    );
     this.remember(updated);
     if (producer && decision.producerState) {
       const next = decision.producerState;
       this.sql.upsertProducer.run(meta.id, producer.id, next.epoch, next.lastSeq, request.now);
     }
+    // Last: a write that throws leaves nothing behind in `unwritten`.
+    this.unwritten.set(meta.id, updated);
+    if (!this.deferring) this.writeRows();
     if (decision.kind === 'close-only') return { kind: 'closed', meta: updated, producer };
     return { kind: 'appended', meta: updated, producer };
   }

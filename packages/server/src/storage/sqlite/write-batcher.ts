@@ -11,6 +11,21 @@ interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Leaves some of its changes in `DeferredWrites` instead of the database. */
+  deferrable?: boolean;
+}
+
+/**
+ * Changes writes leave in memory to be written once for many of them (an
+ * append's update of its stream's row, say). `flush` writes them out; the
+ * batcher calls it before COMMIT, before each write that is not
+ * `deferrable` (which may read or change the same rows), and before each
+ * savepoint, so a rolled-back savepoint never holds another write's changes.
+ * `discard` drops them when the whole transaction rolls back.
+ */
+export interface DeferredWrites {
+  flush(): void;
+  discard(): void;
 }
 
 /** A committed batch whose results wait for its commit to be made durable. */
@@ -64,6 +79,7 @@ export class WriteBatcher {
   private readonly maxBatch: number;
   private readonly onRollback: () => void;
   private readonly durability: CommitSync | null;
+  private readonly deferred: DeferredWrites | null;
 
   constructor(
     private readonly db: Database.Database,
@@ -73,11 +89,13 @@ export class WriteBatcher {
       onRollback?: () => void;
       /** Makes commits durable after COMMIT returns; without it a commit counts as done when it returns. */
       sync?: CommitSync;
+      deferred?: DeferredWrites;
     } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1024;
     this.onRollback = options.onRollback ?? (() => {});
     this.durability = options.sync ?? null;
+    this.deferred = options.deferred ?? null;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.savepoint = db.prepare('SAVEPOINT w');
@@ -85,11 +103,11 @@ export class WriteBatcher {
     this.rollbackTo = db.prepare('ROLLBACK TO w');
   }
 
-  submit<T>(run: () => T): Promise<T> {
+  submit<T>(run: () => T, options?: { deferrable?: boolean }): Promise<T> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject, deferrable: options?.deferrable });
       this.schedule();
     });
   }
@@ -229,8 +247,7 @@ export class WriteBatcher {
       else if (batch.length === 1) outcomes = [{ ok: false, value: first.failed }];
       else outcomes = this.attempt(batch, true) as Outcome[];
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.onRollback();
+      this.rollbackAll();
       for (const item of batch) item.reject(error);
       return;
     }
@@ -250,14 +267,15 @@ export class WriteBatcher {
     for (const item of batch) {
       if (!savepoints) {
         try {
+          if (!item.deferrable) this.deferred?.flush();
           outcomes.push({ ok: true, value: item.run() });
         } catch (error) {
-          if (this.db.inTransaction) this.db.exec('ROLLBACK');
-          this.onRollback();
+          this.rollbackAll();
           return { failed: error };
         }
         continue;
       }
+      this.deferred?.flush();
       this.savepoint.run();
       try {
         outcomes.push({ ok: true, value: item.run() });
@@ -265,12 +283,21 @@ export class WriteBatcher {
       } catch (error) {
         this.rollbackTo.run();
         this.release.run();
+        // Flushed before the savepoint: what is left is the failed write's own.
+        this.deferred?.discard();
         this.onRollback();
         outcomes.push({ ok: false, value: error });
       }
     }
+    this.deferred?.flush();
     this.commit.run();
     return outcomes;
+  }
+
+  private rollbackAll(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.deferred?.discard();
+    this.onRollback();
   }
 }
 
