@@ -131,7 +131,8 @@ export class SqliteStore implements Store, StreamTx {
         closed_by_producer = ?, closed_by_epoch = ?, closed_by_seq = ?,
         last_access_at = ?, expiry_deadline = ? WHERE id = ?`),
       insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
-      rowsAfter: db.prepare('SELECT end_pos AS "end", data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?'),
+      // Raw: rows as [end, data] arrays. Building an object per row, property by property, cost more than reading it.
+      rowsAfter: db.prepare('SELECT end_pos, data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?').raw(true),
       producer: db.prepare('SELECT epoch, last_seq AS lastSeq FROM producers WHERE stream_id = ? AND producer_id = ?'),
       upsertProducer: db.prepare(`INSERT INTO producers (stream_id, producer_id, epoch, last_seq, updated_at)
         VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id, producer_id)
@@ -177,10 +178,10 @@ export class SqliteStore implements Store, StreamTx {
       rowsAfter: (id, from, limit, maxBytes) => {
         const rows: StoredRow[] = [];
         let bytes = 0;
-        for (const row of this.sql.rowsAfter.iterate(id, from, limit) as IterableIterator<StoredRow>) {
+        for (const [end, data] of this.sql.rowsAfter.iterate(id, from, limit) as IterableIterator<[number, Buffer]>) {
           if (bytes >= maxBytes) break;
-          rows.push(row);
-          bytes += row.data.length;
+          rows.push({ end, data });
+          bytes += data.length;
         }
         return rows;
       },
