@@ -14,27 +14,10 @@ import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/storage/store-errors.js';
 import { WalFile, type CommitSync } from '../../src/storage/sqlite/wal-file.js';
 import { WriteBatcher } from '../../src/storage/sqlite/write-batcher.js';
-import type { AppendRequest, CreateStreamRequest } from '../../src/storage/types.js';
+import { appendRequest, createRequest } from './store-harness.js';
 
-const create = (path: string, body: string): CreateStreamRequest => ({
-  path,
-  contentType: 'text/plain',
-  ttlSeconds: null,
-  expiresAt: null,
-  closed: false,
-  body: Buffer.from(body),
-  fork: null,
-  now: 1,
-});
-const append = (path: string, data: string): AppendRequest => ({
-  path,
-  contentType: 'text/plain',
-  body: { kind: 'bytes', data: Buffer.from(data) },
-  close: false,
-  streamSeq: null,
-  producer: null,
-  now: 2,
-});
+const create = (path: string, body: string) => createRequest(path, { body: Buffer.from(body), now: 1 });
+const append = (path: string, data: string) => appendRequest(path, { raw: data, now: 2 });
 
 /** A sync the test completes (or fails) by hand. */
 class HeldSync implements CommitSync {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { AppendRequest, CreateStreamRequest, StreamMeta } from '../../src/storage/types.js';
+import type { StreamMeta } from '../../src/storage/types.js';
+import { appendRequest, createRequest, type AppendOptions } from './store-harness.js';
 
 let dir: string;
 let file: string;
@@ -27,26 +28,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const create = (path: string, ttlSeconds: number | null = null): CreateStreamRequest => ({
-  path,
-  contentType: 'text/plain',
-  ttlSeconds,
-  expiresAt: null,
-  closed: false,
-  body: Buffer.alloc(0),
-  fork: null,
-  now: 1,
-});
-const append = (path: string, data: string, extra: Partial<AppendRequest> = {}): AppendRequest => ({
-  path,
-  contentType: 'text/plain',
-  body: { kind: 'bytes', data: Buffer.from(data) },
-  close: false,
-  streamSeq: null,
-  producer: null,
-  now: 2,
-  ...extra,
-});
+const create = (path: string, ttlSeconds: number | null = null) => createRequest(path, { ttlSeconds, now: 1 });
+const append = (path: string, data: string, extra: AppendOptions = {}) => appendRequest(path, { raw: data, now: 2, ...extra });
 const connection = (s: SqliteStore) => (s as unknown as { db: Database.Database }).db;
 const changes = () => (connection(store).prepare('SELECT total_changes() AS n').get() as { n: number }).n;
 
