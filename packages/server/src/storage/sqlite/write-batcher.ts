@@ -201,8 +201,8 @@ export class WriteBatcher {
       return;
     }
     for (const committed of covered) settle(committed);
-    if (this.unsynced.length) this.startSync();
-    else this.runReaders();
+    // Nothing commits while a sync runs, so what this connection sees is durable again.
+    this.runReaders();
   }
 
   private runReaders(): void {
