@@ -31,8 +31,9 @@ import { sqliteMigrations } from './migrations.js';
 import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WalFile, type CommitSync } from './wal-file.js';
+import { StreamMetas, fromRow } from './stream-metas.js';
 import { WriteBatcher } from './write-batcher.js';
-import { SQLITE_ROWS, streamMetaFromRow, type StreamRow } from '../row-mappers.js';
+import type { StreamRow } from '../row-mappers.js';
 import { SqliteTurns } from './sqlite-turns.js';
 import { SqliteAuth } from './sqlite-auth.js';
 import type { AuthStore } from '../auth-types.js';
@@ -47,13 +48,6 @@ export interface SqliteStoreOptions {
   durability: 'fsync' | 'relaxed';
   /** How commits are made durable in fsync mode; by default the database's write-ahead log is synced. */
   commitSync?: CommitSync;
-}
-
-/** Streams whose metadata the store keeps in memory; the oldest cached is dropped first. */
-const META_CACHE_SIZE = 10_000;
-
-function toMeta(row: StreamRow): StreamMeta {
-  return streamMetaFromRow(row, SQLITE_ROWS);
 }
 
 export function applySqliteMigrations(db: Database.Database): void {
@@ -87,15 +81,9 @@ export class SqliteStore implements Store, StreamTx {
   private readonly writes: WriteBatcher;
   private readonly reader: ForkReader;
   private readonly sql;
-  /** Stream metadata by path, and the path of each cached stream id (see `remember`). */
-  private readonly metas = new Map<string, StreamMeta>();
-  private readonly metaPaths = new Map<number, string>();
-  /**
-   * Streams whose row an append of the running batch has not updated yet:
-   * appends to one stream in one batch update its row once (see `append`).
-   */
-  private readonly unwritten = new Map<number, StreamMeta>();
-  /** Set while a plain append runs, whose row update may wait in `unwritten`. */
+  /** Stream metadata as the writer left it, and the row updates appends deferred. */
+  private readonly metas: StreamMetas;
+  /** Set while a plain append runs, whose row update may be deferred. */
   private deferring = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -113,23 +101,19 @@ export class SqliteStore implements Store, StreamTx {
     const sync =
       options.durability === 'fsync' && wal ? (options.commitSync ?? new WalFile(`${options.filename}-wal`)) : undefined;
     sync?.syncNow();
+    const metas = new StreamMetas(this.db);
+    this.metas = metas;
     this.writes = new WriteBatcher(this.db, {
-      onRollback: () => this.forgetAllMetas(),
+      onRollback: () => metas.forgetAll(),
       sync,
-      deferred: { flush: () => this.writeRows(), discard: () => this.unwritten.clear() },
+      deferred: { flush: () => metas.writeRows(), discard: () => metas.discard() },
     });
     const db = this.db;
     this.sql = {
-      byPath: db.prepare('SELECT * FROM streams WHERE path = ?'),
-      byId: db.prepare('SELECT * FROM streams WHERE id = ?'),
       insertStream: db.prepare(`INSERT INTO streams (path, content_type, ttl_seconds, expires_at, last_access_at,
         expiry_deadline, created_at, closed, tail, fork_source_id, fork_source_path, fork_position)
         VALUES (@path, @contentType, @ttlSeconds, @expiresAt, @now, @deadline, @now, @closed, @tail, @forkSourceId,
         @forkSourcePath, @forkPosition)`),
-      // Positional parameters: binding from an object's properties costs about twice as much, on every append.
-      updateStream: db.prepare(`UPDATE streams SET tail = ?, closed = ?, stream_seq = ?,
-        closed_by_producer = ?, closed_by_epoch = ?, closed_by_seq = ?,
-        last_access_at = ?, expiry_deadline = ? WHERE id = ?`),
       insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
       // Raw: rows as [end, data] arrays. Building an object per row, property by property, cost more than reading it.
       rowsAfter: db.prepare('SELECT end_pos, data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?').raw(true),
@@ -185,66 +169,13 @@ export class SqliteStore implements Store, StreamTx {
         }
         return rows;
       },
-      getById: (id) => this.metaById(id),
+      getById: (id) => this.metas.byId(id),
     });
-  }
-
-  private metaById(id: number): StreamMeta | null {
-    const path = this.metaPaths.get(id);
-    const cached = path === undefined ? undefined : this.metas.get(path);
-    if (cached) return cached;
-    this.writeRows();
-    const row = this.sql.byId.get(id) as StreamRow | undefined;
-    return row ? this.remember(toMeta(row)) : null;
-  }
-
-  private metaByPath(path: string): StreamMeta | null {
-    const cached = this.metas.get(path);
-    if (cached) return cached;
-    this.writeRows();
-    const row = this.sql.byPath.get(path) as StreamRow | undefined;
-    return row ? this.remember(toMeta(row)) : null;
-  }
-
-  /**
-   * Keeps a stream's metadata as the writer's transaction last left it, so an
-   * append reads no row before writing one. Only this class writes `streams`:
-   * appends and creates store what they wrote, every other change forgets the
-   * stream, and a rolled-back write forgets them all. Frozen, because callers share it.
-   */
-  private remember(meta: StreamMeta): StreamMeta {
-    if (!meta.path) return meta;
-    const known = this.metaPaths.get(meta.id);
-    if (known !== undefined && known !== meta.path) this.metas.delete(known);
-    this.metas.delete(meta.path);
-    if (this.metas.size >= META_CACHE_SIZE) {
-      const [oldestPath, oldest] = this.metas.entries().next().value as [string, StreamMeta];
-      this.metas.delete(oldestPath);
-      this.metaPaths.delete(oldest.id);
-    }
-    Object.freeze(meta);
-    this.metas.set(meta.path, meta);
-    this.metaPaths.set(meta.id, meta.path);
-    return meta;
-  }
-
-  private forgetMeta(id: number): void {
-    // Whatever changes the stream next builds on its row as the appends left it.
-    this.writeRows();
-    const path = this.metaPaths.get(id);
-    if (path === undefined) return;
-    this.metaPaths.delete(id);
-    this.metas.delete(path);
-  }
-
-  private forgetAllMetas(): void {
-    this.metas.clear();
-    this.metaPaths.clear();
   }
 
   /** Removes a stream and, up the fork chain, sources that only it kept alive. */
   private remove(meta: StreamMeta): void {
-    this.forgetMeta(meta.id);
+    this.metas.forget(meta.id);
     if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
       this.sql.detach.run(meta.id);
       return;
@@ -254,7 +185,7 @@ export class SqliteStore implements Store, StreamTx {
     this.sql.deleteStream.run(meta.id);
     this.reader.forget(meta.id);
     if (meta.fork) {
-      const source = this.metaById(meta.fork.sourceId);
+      const source = this.metas.byId(meta.fork.sourceId);
       // Only the last fork takes a soft-deleted source with it; until then the
       // source keeps its path (and answers 410), so it must not be detached.
       if (source?.softDeleted && (this.sql.forkCount.get(source.id) as { n: number }).n === 0) this.remove(source);
@@ -263,7 +194,7 @@ export class SqliteStore implements Store, StreamTx {
 
   /** A live stream at `path`, retiring it first if it has expired. */
   private liveByPath(path: string, now: number): StreamMeta | null {
-    const meta = this.metaByPath(path);
+    const meta = this.metas.byPath(path);
     if (meta && !meta.softDeleted && isExpired(meta, now)) {
       this.remove(meta);
       return null;
@@ -276,12 +207,12 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   closeInTx(streamId: number, now: number): void {
-    this.forgetMeta(streamId);
+    this.metas.forget(streamId);
     this.sql.closeStream.run(now, streamId);
   }
 
   removeByIdInTx(streamId: number): void {
-    const meta = this.metaById(streamId);
+    const meta = this.metas.byId(streamId);
     if (meta) this.remove(meta);
   }
 
@@ -317,11 +248,11 @@ export class SqliteStore implements Store, StreamTx {
     });
     const id = Number(lastInsertRowid);
     for (const row of bodyRows(body, start)) this.sql.insertRow.run(id, row.end, row.data);
-    return { kind: 'created', meta: this.metaById(id)! };
+    return { kind: 'created', meta: this.metas.byId(id)! };
   }
 
   /**
-   * A plain append leaves its stream's row update in `unwritten`: the
+   * A plain append defers its stream's row update (`StreamMetas`): the
    * batcher writes it before COMMIT or before any other kind of write, so
    * appends to one stream in one batch update its row once. Anything that
    * reads a stream's row in between goes through the metadata cache, which
@@ -341,31 +272,13 @@ export class SqliteStore implements Store, StreamTx {
     );
   }
 
-  /** Writes out the stream rows appends left in `unwritten`. */
-  private writeRows(): void {
-    if (this.unwritten.size === 0) return;
-    for (const meta of this.unwritten.values()) {
-      this.sql.updateStream.run(
-        meta.tail,
-        meta.closed ? 1 : 0,
-        meta.streamSeq,
-        meta.closedBy?.id ?? null,
-        meta.closedBy?.epoch ?? null,
-        meta.closedBy?.seq ?? null,
-        meta.lastAccessAt,
-        expiryDeadline(meta),
-        meta.id,
-      );
-    }
-    this.unwritten.clear();
-  }
 
   setProducerInTx(streamId: number, producerId: string, epoch: number, lastSeq: number, now: number): void {
     this.sql.upsertProducer.run(streamId, producerId, epoch, lastSeq, now);
   }
 
   metaByIdInTx(id: number): StreamMeta | null {
-    return this.metaById(id);
+    return this.metas.byId(id);
   }
 
   appendInTx(request: AppendRequest): AppendOutcome {
@@ -392,14 +305,14 @@ export class SqliteStore implements Store, StreamTx {
       closedBy: closing ? producer : meta.closedBy,
       lastAccessAt: request.now,
     };
-    this.remember(updated);
+    this.metas.remember(updated);
     if (producer && decision.producerState) {
       const next = decision.producerState;
       this.sql.upsertProducer.run(meta.id, producer.id, next.epoch, next.lastSeq, request.now);
     }
-    // Last: a write that throws leaves nothing behind in `unwritten`.
-    this.unwritten.set(meta.id, updated);
-    if (!this.deferring) this.writeRows();
+    // Last: a write that throws leaves no deferred update behind.
+    this.metas.defer(updated);
+    if (!this.deferring) this.metas.writeRows();
     if (decision.kind === 'close-only') return { kind: 'closed', meta: updated, producer };
     return { kind: 'appended', meta: updated, producer };
   }
@@ -410,7 +323,7 @@ export class SqliteStore implements Store, StreamTx {
       if (!meta) return { kind: 'not-found' };
       if (meta.softDeleted) return { kind: 'gone' };
       if ((this.sql.forkCount.get(meta.id) as { n: number }).n > 0) {
-        this.forgetMeta(meta.id);
+        this.metas.forget(meta.id);
         this.sql.softDelete.run(meta.id);
         return { kind: 'soft-deleted', streamId: meta.id };
       }
@@ -421,7 +334,7 @@ export class SqliteStore implements Store, StreamTx {
 
   lookup(path: string, now: number): Promise<Lookup> {
     return this.writes.read(() => {
-      const meta = this.metaByPath(path);
+      const meta = this.metas.byPath(path);
       if (!meta || isExpired(meta, now)) return { kind: 'not-found' };
       if (meta.softDeleted) return { kind: 'gone' };
       return { kind: 'found', meta };
@@ -429,7 +342,7 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   getById(id: number): Promise<StreamMeta | null> {
-    return this.writes.read(() => this.metaById(id));
+    return this.writes.read(() => this.metas.byId(id));
   }
 
   read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
@@ -437,10 +350,10 @@ export class SqliteStore implements Store, StreamTx {
   }
 
   async touch(streamId: number, now: number): Promise<void> {
-    const meta = this.metaById(streamId);
+    const meta = this.metas.byId(streamId);
     if (!meta || meta.ttlSeconds === null) return;
     await this.writes.submit(() => {
-      this.forgetMeta(streamId);
+      this.metas.forget(streamId);
       this.sql.touch.run(now, expiryDeadline({ ...meta, lastAccessAt: now }), streamId);
     });
   }
@@ -448,7 +361,7 @@ export class SqliteStore implements Store, StreamTx {
   sweepExpired(now: number, limit: number): Promise<number> {
     return this.writes.submit(() => {
       const rows = this.sql.expired.all(now, limit) as StreamRow[];
-      for (const row of rows) this.remove(toMeta(row));
+      for (const row of rows) this.remove(fromRow(row));
       return rows.length;
     });
   }
@@ -475,7 +388,7 @@ export class SqliteStore implements Store, StreamTx {
     // One stream per write batch: a long backlog never holds the writer for long.
     for (const id of ids) {
       deleted += await this.writes.submit(() => {
-        const meta = this.metaById(id);
+        const meta = this.metas.byId(id);
         if (!meta) {
           this.sql.deleteMarks.run(id);
           return 0;
@@ -485,7 +398,7 @@ export class SqliteStore implements Store, StreamTx {
         const nth = this.sql.nthRow.get(id, mark.p, rowsPerStream - 1) as { end: number } | undefined;
         const upTo = Math.max(meta.trimmedTo, nth ? nth.end : mark.p);
         const removed = this.sql.trimRows.run(id, upTo).changes;
-        this.forgetMeta(id);
+        this.metas.forget(id);
         this.sql.raiseTrim.run(upTo, id, upTo);
         this.sql.deleteMarksUpTo.run(id, upTo);
         return removed;
