@@ -197,6 +197,18 @@ export function decideAppend(meta: StreamMeta, state: ProducerState | null, requ
   return { kind: 'accept', producerState };
 }
 
+/** The stream as an accepted append (or close) leaves it. */
+export function appliedAppend(meta: StreamMeta, request: AppendRequest): StreamMeta {
+  return {
+    ...meta,
+    tail: meta.tail + bodyLength(request.body),
+    closed: meta.closed || request.close,
+    streamSeq: request.streamSeq ?? meta.streamSeq,
+    closedBy: request.close ? request.producer : meta.closedBy,
+    lastAccessAt: request.now,
+  };
+}
+
 /** The outcome for a body `parseBody` refused; malformed JSON is told apart from `[]`. */
 export function rejectBody(body: Extract<AppendBody, { kind: 'invalid' }>): { kind: 'bad-request'; message: string; invalidJson: boolean } {
   return { kind: 'bad-request', message: body.message, invalidJson: body.malformed };

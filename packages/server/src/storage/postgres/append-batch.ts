@@ -7,7 +7,7 @@
  * tails and producer states at once. A stream's data, tail and producer state
  * therefore always commit together.
  */
-import { bodyLength, bodyRows, decideAppend, expiryDeadline, isExpired, type ProducerState } from '../stream-rules.js';
+import { appliedAppend, bodyRows, decideAppend, expiryDeadline, isExpired, type ProducerState } from '../stream-rules.js';
 import type { AppendOutcome, AppendRequest, StreamMeta } from '../types.js';
 import type { Tx } from './connection.js';
 import { arrayLiteral } from './sql-arrays.js';
@@ -138,15 +138,7 @@ export async function runAppendBatch(
         accepted.push({ path: request.path, startPosition: meta.tail, messages: request.body.messages, now: request.now });
       }
     }
-    const closing = request.close;
-    const updated: StreamMeta = {
-      ...meta,
-      tail: meta.tail + bodyLength(request.body),
-      closed: meta.closed || closing,
-      streamSeq: request.streamSeq ?? meta.streamSeq,
-      closedBy: closing ? producer : meta.closedBy,
-      lastAccessAt: request.now,
-    };
+    const updated = appliedAppend(meta, request);
     streams.set(request.path, updated);
     pending.streams.set(meta.id, { meta: updated, now: request.now });
     if (producer && decision.producerState) {

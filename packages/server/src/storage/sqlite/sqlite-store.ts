@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { ForkReader } from '../fork-reader.js';
 import {
   DEFAULT_CONTENT_TYPE,
+  appliedAppend,
   bodyLength,
   bodyRows,
   decideAppend,
@@ -296,15 +297,7 @@ export class SqliteStore implements Store, StreamTx {
       // Session channels' transcript rows commit with the events that made them.
       if (request.body.kind === 'json') this.transcripts.projectInTx(request.path, meta.tail, request.body.messages, request.now);
     }
-    const closing = request.close;
-    const updated: StreamMeta = {
-      ...meta,
-      tail: meta.tail + bodyLength(request.body),
-      closed: meta.closed || closing,
-      streamSeq: request.streamSeq ?? meta.streamSeq,
-      closedBy: closing ? producer : meta.closedBy,
-      lastAccessAt: request.now,
-    };
+    const updated = appliedAppend(meta, request);
     this.metas.remember(updated);
     if (producer && decision.producerState) {
       const next = decision.producerState;
