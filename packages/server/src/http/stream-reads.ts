@@ -34,7 +34,9 @@ const OPEN_BRACKET = Buffer.from('[');
 const CLOSE_BRACKET = Buffer.from(']');
 const COMMA = Buffer.from(',');
 
-function encodeBody(meta: StreamMeta, items: Buffer[]): Buffer {
+function encodeBody(meta: StreamMeta, result: ReadResult): Buffer {
+  if (result.joined) return Buffer.concat([OPEN_BRACKET, result.joined, CLOSE_BRACKET]);
+  const items = result.items;
   if (!isJsonContentType(meta.contentType)) return items.length === 1 ? items[0]! : Buffer.concat(items);
   const parts: Buffer[] = [OPEN_BRACKET];
   items.forEach((item, i) => {
@@ -149,10 +151,10 @@ function sendChunk(
     reply.header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     // Data chunks never change and may be cached; an empty tail answer may not.
-    reply.header('cache-control', result.items.length ? 'private, max-age=60, stale-while-revalidate=300' : 'no-store');
+    reply.header('cache-control', result.next > from ? 'private, max-age=60, stale-while-revalidate=300' : 'no-store');
   }
   if (mediaType(meta.contentType) === 'application/octet-stream') reply.header('content-disposition', 'attachment');
-  return reply.code(200).send(encodeBody(meta, result.items));
+  return reply.code(200).send(encodeBody(meta, result));
 }
 
 async function longPoll(
@@ -241,7 +243,7 @@ async function streamSse(
           continue;
         }
         position = result.next;
-        const data = binary ? Buffer.concat(result.items).toString('base64') : encodeBody(current, result.items).toString('utf8');
+        const data = binary ? Buffer.concat(result.items).toString('base64') : encodeBody(current, result).toString('utf8');
         sse.event('data', data);
         const upToDate = position >= current.tail;
         control(current, upToDate);

@@ -6,18 +6,34 @@
  * cached by stream id.
  */
 import type { ReadResult, StoredRow, StreamMeta } from './types.js';
-import { isJsonContentType } from './stream-rules.js';
+import { isJsonContentType, splitJoinedMessages } from './stream-rules.js';
 import { HistoryTrimmedError } from './store-errors.js';
 
 export interface RowSource {
-  /** Rows of one stream (not following forks) with `end > from`, in order. */
   /**
    * Rows of one stream (not following forks) with `end > from`, in order: at
    * most `limit` rows, and no row once those before it hold `maxBytes`, so a
    * stream of large appends never loads more than one read's worth.
    */
   rowsAfter(streamId: number, from: number, limit: number, maxBytes: number): Promise<StoredRow[]> | StoredRow[];
+  /** How many rows of one stream have `from < end <= to`, and their data's total size. */
+  rowSpan(streamId: number, from: number, to: number): Promise<RowSpan> | RowSpan;
+  /**
+   * The data of one stream's rows with `from < end <= to`, in order, joined by
+   * commas (JSON streams' rows are whole messages), and how many rows it holds.
+   */
+  joinedRows(streamId: number, from: number, to: number): Promise<JoinedRows> | JoinedRows;
   getById(id: number): Promise<StreamMeta | null> | StreamMeta | null;
+}
+
+export interface RowSpan {
+  rows: number;
+  bytes: number;
+}
+
+export interface JoinedRows {
+  rows: number;
+  data: Buffer;
 }
 
 interface Segment {
@@ -28,6 +44,9 @@ interface Segment {
 }
 
 const ROWS_PER_FETCH = 2048;
+/** Most JSON messages one bulk fetch asks for. */
+const RUN_ROWS = 8192;
+const COMMA = Buffer.from(',');
 
 export class ForkReader {
   private readonly segmentCache = new Map<number, Segment[]>();
@@ -84,10 +103,18 @@ export class ForkReader {
    * tail says there are some) means the sweeper trimmed them since the caller
    * checked `retainedFrom`. A read that already holds items ends at the hole;
    * one that holds none throws `HistoryTrimmedError`.
+   *
+   * JSON messages are fetched in bulk first (`run`), joined by the store; the
+   * rows are then fetched one by one only for what a run cannot settle: a
+   * hole, and the last few messages before the byte budget runs out.
    */
   async read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
     const json = isJsonContentType(meta.contentType);
+    // Byte segments; for JSON, single messages and runs of them joined by commas.
     const items: Buffer[] = [];
+    /** Messages (JSON) or byte segments taken so far. */
+    let taken = 0;
+    let runs = false;
     let position = from;
     let budget = maxBytes;
     for (const segment of await this.segments(meta)) {
@@ -96,6 +123,17 @@ export class ForkReader {
       const hi = Math.min(segment.end, to);
       let cursor = Math.max(position, segment.start);
       let done = false;
+      while (json && cursor < hi && budget > 0) {
+        const run = await this.run(segment.streamId, cursor, hi, budget, taken === 0);
+        if (!run) break;
+        items.push(run.data);
+        runs = true;
+        taken += run.rows;
+        budget -= run.bytes;
+        cursor += run.rows;
+        // Cut to fit the budget: whether one more message fits is for the rows to tell.
+        if (run.cut) break;
+      }
       while (!done && cursor < hi && budget > 0) {
         const rows = await this.source.rowsAfter(segment.streamId, cursor, ROWS_PER_FETCH, Math.max(budget, 1));
         let fetchedBytes = 0;
@@ -104,7 +142,7 @@ export class ForkReader {
         for (const row of rows) {
           const start = json ? row.end - 1 : row.end - row.data.length;
           if (start > cursor) {
-            if (items.length === 0) throw new HistoryTrimmedError(cursor);
+            if (taken === 0) throw new HistoryTrimmedError(cursor);
             done = true;
             break;
           }
@@ -113,7 +151,7 @@ export class ForkReader {
             break;
           }
           if (json) {
-            if (items.length > 0 && row.data.length > budget) {
+            if (taken > 0 && row.data.length > budget) {
               done = true;
               break;
             }
@@ -127,6 +165,7 @@ export class ForkReader {
             budget -= end - lo;
             cursor = end;
           }
+          taken++;
           if (budget <= 0 || cursor >= hi) {
             done = true;
             break;
@@ -143,7 +182,52 @@ export class ForkReader {
         break;
       }
     }
-    if (items.length === 0 && position < to) throw new HistoryTrimmedError(position);
-    return { items, next: position };
+    if (taken === 0 && position < to) throw new HistoryTrimmedError(position);
+    return runs ? joinedResult(items, position) : { items, next: position };
   }
+
+  /**
+   * The JSON messages after `cursor` (up to `hi`) that fit in `budget` — the
+   * first one whatever its size when `first` — as one run, or null when the
+   * rows must be read one by one: some are missing (trimmed), or not even
+   * one fits. Asks for the whole range, then for a share of it in proportion
+   * to how far its size was over the budget, until a part fits.
+   */
+  private async run(
+    streamId: number,
+    cursor: number,
+    hi: number,
+    budget: number,
+    first: boolean,
+  ): Promise<{ rows: number; bytes: number; data: Buffer; cut: boolean } | null> {
+    const whole = Math.min(RUN_ROWS, hi - cursor);
+    let want = whole;
+    while (want > 0) {
+      const span = await this.source.rowSpan(streamId, cursor, cursor + want);
+      if (span.rows < want) return null;
+      if (span.bytes <= budget || (want === 1 && first)) {
+        const joined = await this.source.joinedRows(streamId, cursor, cursor + want);
+        // Trimmed between the two queries: the rows tell what is left.
+        if (joined.rows !== want) return null;
+        return { rows: want, bytes: span.bytes, data: joined.data, cut: want < whole };
+      }
+      if (want === 1) return null;
+      want = Math.max(1, Math.min(want - 1, Math.floor((want * budget) / span.bytes)));
+    }
+    return null;
+  }
+}
+
+/** A read of JSON messages in runs: `joined` for senders, `items` split from it on first use. */
+function joinedResult(pieces: Buffer[], next: number): ReadResult {
+  const joined = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces.flatMap((piece, i) => (i ? [COMMA, piece] : [piece])));
+  let items: Buffer[] | undefined;
+  return {
+    next,
+    joined,
+    get items() {
+      items ??= splitJoinedMessages(joined);
+      return items;
+    },
+  };
 }

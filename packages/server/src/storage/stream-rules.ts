@@ -238,6 +238,41 @@ export function parseBody(contentType: string, raw: Buffer, mode: 'create' | 'ap
   return { kind: 'json', messages: splitTopLevelArray(text).map((item) => Buffer.from(item)) };
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const isOpening = (byte: number) => byte === 0x5b || byte === 0x7b; // [ {
+const isClosing = (byte: number) => byte === 0x5d || byte === 0x7d; // ] }
+
+/**
+ * Splits stored JSON messages joined by commas back into each message's
+ * bytes. A message is one JSON value, so a comma outside strings and
+ * brackets can only be a separator; the scan works on bytes, so messages keep
+ * their exact bytes whatever they hold.
+ */
+export function splitJoinedMessages(joined: Buffer): Buffer[] {
+  const messages: Buffer[] = [];
+  if (joined.length === 0) return messages;
+  let depth = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < joined.length; i++) {
+    const byte = joined[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (isOpening(byte)) depth++;
+    else if (isClosing(byte)) depth--;
+    else if (byte === COMMA && depth === 0) {
+      messages.push(joined.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  messages.push(joined.subarray(start));
+  return messages;
+}
+
 const isJsonSpace = (ch: string) => ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t';
 
 /**

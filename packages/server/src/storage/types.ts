@@ -119,6 +119,12 @@ export interface ReadResult {
   items: Buffer[];
   /** Position just past the last item returned. */
   next: number;
+  /**
+   * JSON streams, when the store read the messages in bulk: the same messages
+   * joined by commas, as they go inside a JSON array. `items` is then built
+   * from it only if asked for, so a reader that sends the array never splits it.
+   */
+  joined?: Buffer;
 }
 
 export interface Store {

@@ -5,6 +5,8 @@ import {
   T0,
   appendRequest,
   createRequest,
+  expectJsonChunks,
+  jsonMessages,
   mustAppend,
   mustCreate,
   mustFind,
@@ -72,6 +74,23 @@ export function forkTests(h: Harness): void {
       expect({ items: first.items.map(String), next: first.next }).toEqual({ items: ['[]'], next: 1 });
       const chunks = await readChunked(h.store, meta, 0, meta.tail, 10);
       expect(chunks.flat().map(String)).toEqual(['[]', big, '"own"']);
+    });
+
+    it('reads long JSON forks in bulk across the fork point, cut by the budget as message by message', async () => {
+      const messages = jsonMessages(9_000);
+      await mustCreate(h.store, '/src', { contentType: JSON_TYPE });
+      await mustAppend(h.store, '/src', { contentType: JSON_TYPE, raw: `[${messages.slice(0, 7_000).join(',')}]` });
+      // Inherits 6,000 messages; the source's 1,000 after the fork point are not the fork's.
+      const meta0 = await fork('/f', { from: '/src', offset: 6_000 });
+      await mustAppend(h.store, '/f', { contentType: JSON_TYPE, raw: `[${messages.slice(7_000).join(',')}]` });
+      const meta = await mustFind(h.store, '/f');
+      expect([meta0.tail, meta.tail]).toEqual([6_000, 8_000]);
+      const own = [...messages.slice(0, 6_000), ...messages.slice(7_000)];
+      const whole = await h.store.read(meta, 0, meta.tail, Number.MAX_SAFE_INTEGER);
+      expect(whole.joined?.toString('utf8')).toBe(own.join(','));
+      expect(whole.items.map(String)).toEqual(own);
+      await expectJsonChunks(h.store, meta, own, 0, meta.tail, 100_000);
+      await expectJsonChunks(h.store, meta, own, 5_900, 6_100, 400);
     });
 
     it('defaults to the source tail and inherits the content type', async () => {

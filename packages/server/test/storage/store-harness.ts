@@ -121,3 +121,42 @@ export async function readChunked(store: Store, meta: StreamMeta, from: number, 
   }
   return chunks;
 }
+
+/**
+ * `count` distinct JSON messages of uneven sizes whose texts hold what a
+ * split of joined messages must not cut at: commas, brackets and escaped
+ * quotes inside strings, nested values, and multi-byte characters.
+ */
+export function jsonMessages(count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ i, text: `a,b]}"\\,[${'é'.repeat(i % 5)}`, list: [i % 3, { pad: 'x'.repeat((i * 37) % 90) }] }),
+  );
+}
+
+/**
+ * Reads `[from, to)` of a JSON stream holding `messages` in chunks of at most
+ * `maxBytes` and checks that each chunk is what the budget rule gives: the
+ * next message whatever its size, then every following one while the chunk's
+ * bytes stay within the budget.
+ */
+export async function expectJsonChunks(
+  store: Store,
+  meta: StreamMeta,
+  messages: string[],
+  from: number,
+  to: number,
+  maxBytes: number,
+): Promise<void> {
+  const chunks = await readChunked(store, meta, from, to, maxBytes);
+  const expected: string[][] = [];
+  for (let i = from; i < to; ) {
+    const chunk = [messages[i]!];
+    let bytes = Buffer.byteLength(messages[i]!);
+    for (i++; i < to && bytes + Buffer.byteLength(messages[i]!) <= maxBytes; i++) {
+      bytes += Buffer.byteLength(messages[i]!);
+      chunk.push(messages[i]!);
+    }
+    expected.push(chunk);
+  }
+  expect(chunks.map((chunk) => chunk.map(String))).toEqual(expected);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JSON_TYPE, mustAppend, mustCreate, mustFind, readChunked, type Harness } from './store-harness.js';
+import { JSON_TYPE, expectJsonChunks, jsonMessages, mustAppend, mustCreate, mustFind, readChunked, type Harness } from './store-harness.js';
 
 const text = (items: Buffer[]) => Buffer.concat(items).toString('utf8');
 
@@ -65,6 +65,24 @@ export function readTests(h: Harness): void {
       const tiny = await h.store.read(meta, 11, 12, 1);
       expect(tiny.items.map(String)).toEqual([messages[11]]);
       expect(tiny.next).toBe(12);
+    });
+
+    it('reads long JSON streams in bulk, joined, cut by the byte budget as message by message', async () => {
+      const messages = jsonMessages(20_000);
+      await mustCreate(h.store, '/long', { contentType: JSON_TYPE });
+      for (let i = 0; i < messages.length; i += 5000) {
+        await mustAppend(h.store, '/long', { contentType: JSON_TYPE, raw: `[${messages.slice(i, i + 5000).join(',')}]` });
+      }
+      const meta = await mustFind(h.store, '/long');
+      const whole = await h.store.read(meta, 0, meta.tail, Number.MAX_SAFE_INTEGER);
+      expect(whole.next).toBe(20_000);
+      expect(whole.joined?.toString('utf8')).toBe(messages.join(','));
+      expect(whole.items.map(String)).toEqual(messages);
+      // Large budgets cut runs in proportion; small ones leave the last messages to the rows.
+      await expectJsonChunks(h.store, meta, messages, 3, meta.tail, 1 << 20);
+      await expectJsonChunks(h.store, meta, messages, 7, 15_000, 100_000);
+      await expectJsonChunks(h.store, meta, messages, 9_000, 9_300, 150);
+      await expectJsonChunks(h.store, meta, messages, 9_000, 9_040, 1);
     });
 
     it('reads a range in the middle of a JSON stream by message position', async () => {

@@ -6,7 +6,7 @@
  * write. Appends are group-committed (see `group-commit.ts`).
  */
 import type { StreamChange } from '../../services/live-hub.js';
-import { ForkReader } from '../fork-reader.js';
+import { ForkReader, type RowSpan } from '../fork-reader.js';
 import {
   DEFAULT_CONTENT_TYPE,
   bodyLength,
@@ -114,6 +114,21 @@ export class PostgresStore implements Store, PgStreamTx {
               FROM stream_rows WHERE stream_id = ${id} AND end_pos > ${from} ORDER BY end_pos LIMIT ${limit}
             ) AS r WHERE before < ${maxBytes} ORDER BY "end"`,
         ),
+      rowSpan: async (id, from, to) => {
+        const [span] = await this.guard(
+          (db) => db<RowSpan[]>`SELECT count(*)::int AS rows, coalesce(sum(octet_length(data)), 0)::float8 AS bytes
+            FROM stream_rows WHERE stream_id = ${id} AND end_pos > ${from} AND end_pos <= ${to}`,
+        );
+        return span!;
+      },
+      joinedRows: async (id, from, to) => {
+        const [joined] = await this.guard(
+          (db) => db<{ rows: number; data: Buffer | null }[]>`SELECT count(*)::int AS rows,
+            string_agg(data, ','::bytea ORDER BY end_pos) AS data
+            FROM stream_rows WHERE stream_id = ${id} AND end_pos > ${from} AND end_pos <= ${to}`,
+        );
+        return { rows: joined!.rows, data: joined!.data ?? Buffer.alloc(0) };
+      },
       getById: (id) => this.getById(id),
     });
     // Half the pool may hold write batches; the rest keeps reads and live

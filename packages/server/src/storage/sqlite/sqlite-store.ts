@@ -118,6 +118,10 @@ export class SqliteStore implements Store, StreamTx {
       insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
       // Raw: rows as [end, data] arrays. Building an object per row, property by property, cost more than reading it.
       rowsAfter: db.prepare('SELECT end_pos, data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?').raw(true),
+      rowSpan: db.prepare('SELECT count(*), coalesce(sum(length(data)), 0) FROM stream_rows WHERE stream_id = ? AND end_pos > ? AND end_pos <= ?').raw(true),
+      // One buffer, not a Buffer per row: making those cost more than reading the rows.
+      joinedRows: db.prepare(`SELECT count(*), CAST(coalesce(group_concat(data, ',' ORDER BY end_pos), '') AS BLOB)
+        FROM stream_rows WHERE stream_id = ? AND end_pos > ? AND end_pos <= ?`).raw(true),
       producer: db.prepare('SELECT epoch, last_seq AS lastSeq FROM producers WHERE stream_id = ? AND producer_id = ?'),
       upsertProducer: db.prepare(`INSERT INTO producers (stream_id, producer_id, epoch, last_seq, updated_at)
         VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id, producer_id)
@@ -169,6 +173,14 @@ export class SqliteStore implements Store, StreamTx {
           bytes += data.length;
         }
         return rows;
+      },
+      rowSpan: (id, from, to) => {
+        const [rows, bytes] = this.sql.rowSpan.get(id, from, to) as [number, number];
+        return { rows, bytes };
+      },
+      joinedRows: (id, from, to) => {
+        const [rows, data] = this.sql.joinedRows.get(id, from, to) as [number, Buffer];
+        return { rows, data };
       },
       getById: (id) => this.metas.byId(id),
     });
