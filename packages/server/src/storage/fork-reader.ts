@@ -46,6 +46,11 @@ interface Segment {
 const ROWS_PER_FETCH = 2048;
 /** Most JSON messages one bulk fetch asks for. */
 const RUN_ROWS = 8192;
+/**
+ * Fewest messages worth a bulk fetch, which takes two queries: a live
+ * reader's read of the last few is quicker row by row.
+ */
+const MIN_RUN_ROWS = 32;
 const COMMA = Buffer.from(',');
 
 export class ForkReader {
@@ -105,8 +110,9 @@ export class ForkReader {
    * one that holds none throws `HistoryTrimmedError`.
    *
    * JSON messages are fetched in bulk first (`run`), joined by the store; the
-   * rows are then fetched one by one only for what a run cannot settle: a
-   * hole, and the last few messages before the byte budget runs out.
+   * rows are fetched one by one for what a run cannot settle — a hole, and
+   * the last few messages before the byte budget runs out — and for short
+   * ranges, such as a live reader's next message.
    */
   async read(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<ReadResult> {
     const json = isJsonContentType(meta.contentType);
@@ -123,7 +129,7 @@ export class ForkReader {
       const hi = Math.min(segment.end, to);
       let cursor = Math.max(position, segment.start);
       let done = false;
-      while (json && cursor < hi && budget > 0) {
+      while (json && hi - cursor >= MIN_RUN_ROWS && budget > 0) {
         const run = await this.run(segment.streamId, cursor, hi, budget, taken === 0);
         if (!run) break;
         items.push(run.data);
