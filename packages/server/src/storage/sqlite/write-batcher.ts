@@ -136,8 +136,14 @@ export class WriteBatcher {
     if (this.failure) throw this.failure;
   }
 
+  close(): void {
+    this.drain();
+    this.closed = true;
+    this.durability?.close();
+  }
+
   /** Commits everything queued and makes it durable, blocking; used on shutdown. */
-  drain(): void {
+  private drain(): void {
     while (this.queue.length) this.flushOnce();
     if (this.failure) return;
     const waiting = [...(this.syncing ?? []), ...this.unsynced];
@@ -153,12 +159,6 @@ export class WriteBatcher {
     }
     for (const committed of waiting) settle(committed);
     this.runReaders();
-  }
-
-  close(): void {
-    this.drain();
-    this.closed = true;
-    this.durability?.close();
   }
 
   private refusal(): Error | null {
