@@ -18,10 +18,18 @@ export class SseWriter {
   /** Returns false when the socket buffer is full. */
   event(name: string, payload: string, id?: string | number): boolean {
     if (this.closed) return false;
-    let frame = `event: ${name}\n`;
-    if (id !== undefined) frame += `id: ${id}\n`;
-    for (const line of payload.split(/\r\n|\r|\n/)) frame += `data:${line}\n`;
-    return this.res.write(frame + '\n');
+    return this.res.write(frame(name, payload, id));
+  }
+
+  /**
+   * Writes several events as one piece: one chunk of the response and so,
+   * on an idle connection, one packet, which the reader gets in one read.
+   */
+  events(events: readonly (readonly [name: string, payload: string])[]): boolean {
+    if (this.closed) return false;
+    let frames = '';
+    for (const [name, payload] of events) frames += frame(name, payload);
+    return this.res.write(frames);
   }
 
   comment(text: string): boolean {
@@ -49,4 +57,11 @@ export class SseWriter {
     this.ended = true;
     if (!this.res.writableEnded) this.res.end();
   }
+}
+
+function frame(name: string, payload: string, id?: string | number): string {
+  let text = `event: ${name}\n`;
+  if (id !== undefined) text += `id: ${id}\n`;
+  for (const line of payload.split(/\r\n|\r|\n/)) text += `data:${line}\n`;
+  return text + '\n';
 }

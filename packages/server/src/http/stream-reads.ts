@@ -220,15 +220,16 @@ async function streamSse(
   let restartable = isStartRequest(request);
   let restarts = 0;
 
-  const control = (m: StreamMeta, upToDate: boolean) => {
+  const controlPayload = (m: StreamMeta, upToDate: boolean): string => {
     restartable = false;
     const closed = upToDate && m.closed;
     const payload: Record<string, unknown> = { streamNextOffset: formatOffset(position) };
     if (!closed) payload.streamCursor = nextCursor(Date.now(), clientCursor);
     if (upToDate) payload.upToDate = true;
     if (closed) payload.streamClosed = true;
-    return sse.event('control', JSON.stringify(payload));
+    return JSON.stringify(payload);
   };
+  const control = (m: StreamMeta, upToDate: boolean) => sse.event('control', controlPayload(m, upToDate));
 
   try {
     while (current && !sse.closed) {
@@ -244,9 +245,12 @@ async function streamSse(
         }
         position = result.next;
         const data = binary ? Buffer.concat(result.items).toString('base64') : encodeBody(current, result).toString('utf8');
-        sse.event('data', data);
         const upToDate = position >= current.tail;
-        control(current, upToDate);
+        // With its control event in the same write, a reader never holds data without the offset after it.
+        sse.events([
+          ['data', data],
+          ['control', controlPayload(current, upToDate)],
+        ]);
         announcedUpToDate = upToDate;
         if (upToDate && current.closed) break;
         await sse.drained(controller.signal);

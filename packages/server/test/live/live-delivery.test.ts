@@ -72,6 +72,29 @@ describe('live delivery over HTTP', () => {
     expect(text).toContain(': keep-alive');
   });
 
+  it('writes each SSE data event and its control event as one chunk of the response', async () => {
+    await put('paired');
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let raw = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => (raw = Buffer.concat([raw, data])));
+    socket.write(`GET /v1/stream/paired?offset=-1&live=sse HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\n\r\n`);
+    const chunks = () => decodeChunks(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 2000;
+      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await until(() => chunks().some((c) => c.includes('upToDate')));
+    for (let n = 1; n <= 3; n++) expect((await post('paired', `{"n":${n}}`)).status).toBe(204);
+    await until(() => chunks().filter((c) => c.includes('event: data')).length === 3);
+    socket.destroy();
+    const withData = chunks().filter((c) => c.includes('event: data'));
+    expect(withData).toHaveLength(3);
+    withData.forEach((chunk, i) => {
+      expect(chunk).toMatch(new RegExp(`^event: data\\ndata:\\[\\{"n":${i + 1}\\}\\]\\n\\nevent: control\\ndata:\\{[^\\n]*\\}\\n\\n$`));
+    });
+  });
+
   it('does not buffer without bound for an SSE reader that never reads', async () => {
     await put('flood', 'application/octet-stream');
     // A raw socket that requests SSE and then never reads from the connection.
@@ -88,3 +111,18 @@ describe('live delivery over HTTP', () => {
     socket.destroy();
   });
 });
+
+/** The chunks of a chunked HTTP body, as far as they have arrived whole. */
+function decodeChunks(body: Buffer): string[] {
+  const chunks: string[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = body.indexOf('\r\n', at);
+    if (lineEnd < 0) return chunks;
+    const size = parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
+    const start = lineEnd + 2;
+    if (size === 0 || body.length < start + size + 2) return chunks;
+    chunks.push(body.subarray(start, start + size).toString('utf8'));
+    at = start + size + 2;
+  }
+}
