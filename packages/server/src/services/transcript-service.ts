@@ -142,8 +142,12 @@ export class TranscriptService {
     const events: Record<string, unknown>[] = [];
     for (let from = await this.deps.store.retainedFrom(lookup.meta); from < lookup.meta.tail; ) {
       const result = await this.deps.store.read(lookup.meta, from, lookup.meta.tail, READ_BYTES);
-      if (!result.items.length) break;
-      for (const item of result.items) events.push(JSON.parse(item.toString('utf8')) as Record<string, unknown>);
+      if (result.next <= from) break;
+      // A bulk read comes joined: one parse of the whole run instead of one per event.
+      const run = result.joined
+        ? (JSON.parse(`[${result.joined.toString('utf8')}]`) as Record<string, unknown>[])
+        : result.items.map((item) => JSON.parse(item.toString('utf8')) as Record<string, unknown>);
+      for (const event of run) events.push(event);
       from = result.next;
     }
     return events;

@@ -135,6 +135,28 @@ export function describeTranscripts(name: string, start: StartServer): void {
       expect(fork).toMatchObject({ messageCount: 3, lastAssistantText: 'Let me look', usage: { inputTokens: 10 } });
     });
 
+    it('rebuilds a long log, read in bulk, into the same rows as the live projection', async () => {
+      const session = await api.newSession();
+      // Well past the size below which reads go row by row; texts with the characters a joined read must keep.
+      const events = Array.from({ length: 300 }, (_, n) =>
+        n % 3 === 2
+          ? { type: 'tool.call', toolCallId: `c${n}`, name: 'lookup', input: { q: `a,b],[{"c":${n}}` } }
+          : { type: 'message', messageId: `m${n}`, role: 'assistant', text: `part ${n}: "quoted", [bracketed] {braced} é ✓` },
+      );
+      for (let i = 0; i < events.length; i += 100) expect((await api.append(session.id, 'out', events.slice(i, i + 100))).status).toBe(204);
+      const fork = (await api.fork(session.id)).body;
+      const [live, liveTools, rebuilt, rebuiltTools] = await Promise.all([
+        get(`/v1/sessions/${session.id}/messages?limit=500`),
+        get(`/v1/sessions/${session.id}/tool-calls?limit=500`),
+        get(`/v1/sessions/${fork.id}/messages?limit=500`),
+        get(`/v1/sessions/${fork.id}/tool-calls?limit=500`),
+      ]);
+      expect(live.body.data).toHaveLength(200);
+      expect(liveTools.body.data).toHaveLength(100);
+      expect(comparable(rebuilt.body.data)).toEqual(comparable(live.body.data));
+      expect(comparable(rebuiltTools.body.data)).toEqual(comparable(liveTools.body.data));
+    });
+
     it('pages oldest first with opaque cursors', async () => {
       const session = await api.newSession();
       await api.append(session.id, 'out', Array.from({ length: 5 }, (_, n) => ({ type: 'message', role: 'assistant', text: `m${n}` })));
