@@ -7,8 +7,10 @@
 export const FIGURES = [
   { key: 'a1', label: '(a1) append, 1 stream, c={N}', unit: 'appends/s', better: 'higher', value: (r) => r.appendOneStream?.appendsPerSec },
   { key: 'a1.ack.p99', label: '     ack latency p99 under load', unit: 'ms', better: 'lower', value: (r) => r.appendOneStream?.latencyMs.p99 },
+  { key: 'a1.cpu', label: '     server CPU per append', unit: 'µs', better: 'lower', value: (r) => r.appendOneStream?.serverCpuUsPerAppend },
   { key: 'a2', label: '(a2) append, {N} streams, c={N}', unit: 'appends/s', better: 'higher', value: (r) => r.appendManyStreams?.appendsPerSec },
   { key: 'a2.ack.p99', label: '     ack latency p99 under load', unit: 'ms', better: 'lower', value: (r) => r.appendManyStreams?.latencyMs.p99 },
+  { key: 'a2.cpu', label: '     server CPU per append', unit: 'µs', better: 'lower', value: (r) => r.appendManyStreams?.serverCpuUsPerAppend },
   { key: 'b.longPoll.p50', label: '(b) append→long-poll p50', unit: 'ms', better: 'lower', value: (r) => r.longPoll?.deliveryMs.p50 },
   { key: 'b.longPoll.p99', label: '    append→long-poll p99', unit: 'ms', better: 'lower', value: (r) => r.longPoll?.deliveryMs.p99 },
   { key: 'b.sse.p50', label: '(b) append→SSE p50', unit: 'ms', better: 'lower', value: (r) => r.sse?.deliveryMs.p50 },

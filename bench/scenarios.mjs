@@ -10,10 +10,15 @@ import { combineLatencyRuns, deliveryLatency } from './scenarios/delivery-latenc
 import { summarize } from './lib/stats.mjs';
 
 const rate = (n) => Math.round(n).toLocaleString('en-US');
+const cpuSummary = (r) =>
+  r.serverCpuMs === null || !r.appends
+    ? ''
+    : `; CPU per append: server ${Math.round((r.serverCpuMs * 1000) / r.appends)} µs, load generator ${Math.round((r.loadCpuMs * 1000) / r.appends)} µs`;
 const appendSummary = (r) => {
   const latency = summarize(r.latencies);
-  return `${rate(r.appends / r.elapsedSeconds)} appends/s  (ack p50 ${latency.p50} ms, p99 ${latency.p99} ms${r.errors ? `, ${r.errors} errors` : ''})`;
+  return `${rate(r.appends / r.elapsedSeconds)} appends/s  (ack p50 ${latency.p50} ms, p99 ${latency.p99} ms${r.errors ? `, ${r.errors} errors` : ''}${cpuSummary(r)})`;
 };
+const serverPids = (server) => server.pids ?? [server.pid];
 const latencySummary = (r) => {
   const delivery = summarize(r.samples);
   return `p50 ${delivery.p50} ms, p99 ${delivery.p99} ms  (n=${delivery.count}; append ack p50 ${summarize(r.acks).p50} ms)`;
@@ -23,14 +28,14 @@ export const SCENARIOS = [
   {
     key: 'appendOneStream',
     title: (config) => `(a1) append, 1 stream, concurrency ${config.concurrency}`,
-    run: (url, config) => appendThroughput(url, config, { streams: 1 }),
+    run: (url, config, server) => appendThroughput(url, config, { streams: 1, serverPids: serverPids(server) }),
     summary: appendSummary,
     combine: combineAppendRuns,
   },
   {
     key: 'appendManyStreams',
     title: (config) => `(a2) append, ${config.concurrency} streams, concurrency ${config.concurrency}`,
-    run: (url, config) => appendThroughput(url, config, { streams: config.concurrency }),
+    run: (url, config, server) => appendThroughput(url, config, { streams: config.concurrency, serverPids: serverPids(server) }),
     summary: appendSummary,
     combine: combineAppendRuns,
   },

@@ -69,6 +69,24 @@ function processCpuMs(pid) {
 }
 
 /**
+ * Starts counting CPU time; the returned function gives the milliseconds the
+ * processes `pids` (null when /proc cannot tell) and this process have used
+ * since.
+ */
+export function cpuMeter(pids) {
+  const start = { pids: pids.map(processCpuMs), self: process.cpuUsage() };
+  return () => {
+    const now = pids.map(processCpuMs);
+    const known = now.every((ms, i) => ms !== null && start.pids[i] !== null);
+    const self = process.cpuUsage(start.self);
+    return {
+      pidsMs: known ? now.reduce((sum, ms, i) => sum + ms - start.pids[i], 0) : null,
+      selfMs: (self.user + self.system) / 1000,
+    };
+  };
+}
+
+/**
  * Starts watching CPU use; the returned function reports the share of all
  * CPUs that processes other than this one and `pids` used meanwhile.
  */

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from '../lib/http-client.mjs';
+import { cpuMeter } from '../lib/machine.mjs';
 import { WireConnection } from '../lib/wire-client.mjs';
 import { makeMessage } from '../lib/messages.mjs';
 import { summarize } from '../lib/stats.mjs';
@@ -46,8 +47,12 @@ async function runPhase(connections, requests, concurrency, seconds, record) {
   return stats;
 }
 
-/** One measured phase; `combineAppendRuns` turns the phases of all rounds into a figure. */
-export async function appendThroughput(baseUrl, config, { streams }) {
+/**
+ * One measured phase; `combineAppendRuns` turns the phases of all rounds into
+ * a figure. `serverPids`: the target's processes, whose CPU time during the
+ * measured phase is reported with the load generator's own.
+ */
+export async function appendThroughput(baseUrl, config, { streams, serverPids = [] }) {
   const paths = [];
   const setup = new HttpClient(baseUrl, { maxSockets: 1 });
   try {
@@ -68,12 +73,20 @@ export async function appendThroughput(baseUrl, config, { streams }) {
       Array.from({ length: perStream }, (_, i) => connections[0].prepare('POST', path, JSON_HEADERS, bodies[(s * perStream + i) % bodies.length])),
     );
     if (config.warmupSeconds > 0) await runPhase(connections, requests, config.concurrency, config.warmupSeconds, false);
+    const cpu = cpuMeter(serverPids);
     const stats = await runPhase(connections, requests, config.concurrency, config.seconds, true);
+    const { pidsMs: serverCpuMs, selfMs: loadCpuMs } = cpu();
     if (stats.errors >= MAX_ERRORS) throw new Error(`too many failed appends; first: ${stats.firstError}`);
-    return { streams, concurrency: config.concurrency, messageBytes: bodies[0].length, ...stats };
+    return { streams, concurrency: config.concurrency, messageBytes: bodies[0].length, ...stats, serverCpuMs, loadCpuMs };
   } finally {
     for (const connection of connections) connection.close();
   }
+}
+
+/** CPU microseconds per append over all runs; null when a run could not tell. */
+function cpuPerAppend(runs, field, appends) {
+  if (appends === 0 || runs.some((r) => typeof r[field] !== 'number')) return null;
+  return Number(((runs.reduce((n, r) => n + r[field], 0) * 1000) / appends).toFixed(1));
 }
 
 export function combineAppendRuns(runs) {
@@ -90,6 +103,9 @@ export function combineAppendRuns(runs) {
     appendsPerSec: Math.round(appends / seconds),
     roundsAppendsPerSec: runs.map((r) => Math.round(r.appends / r.elapsedSeconds)),
     latencyMs: summarize(runs.flatMap((r) => r.latencies)),
+    /** CPU time the server's processes (all their threads) and the load generator spent per acknowledged append. */
+    serverCpuUsPerAppend: cpuPerAppend(runs, 'serverCpuMs', appends),
+    loadCpuUsPerAppend: cpuPerAppend(runs, 'loadCpuMs', appends),
     /** Share of the CPUs other processes used during each round (see run.mjs). */
     otherCpuByRound: runs.map((r) => r.otherCpu ?? null),
   };
