@@ -5,12 +5,12 @@
  * before it is durable. The sync here is held open by the test, so each step can be
  * looked at; the last tests use the real write-ahead-log sync.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { SqliteStore, WAL_CHECKPOINT_PAGES } from '../../src/storage/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../../src/storage/store-errors.js';
 import { WalFile, type CommitSync } from '../../src/storage/sqlite/wal-file.js';
 import { WriteBatcher } from '../../src/storage/sqlite/write-batcher.js';
@@ -282,6 +282,37 @@ describe('SqliteStore in fsync mode', () => {
       }
       const found = await store.lookup('r', 3);
       expect(found).toMatchObject({ kind: 'found', meta: { tail: 150 } });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checkpoints the write-ahead log at its configured size and then reuses it', async () => {
+    const store = new SqliteStore({ filename: join(dir, 'bounded.db'), durability: 'fsync' });
+    const walSize = () => statSync(join(dir, 'bounded.db-wal')).size;
+    const frame = 4096 + 24;
+    // A batch of appends to 64 streams writes at most a few hundred pages.
+    const slack = 400 * frame;
+    const limit = 32 + WAL_CHECKPOINT_PAGES * frame + slack;
+    try {
+      const streams = 64;
+      for (let s = 0; s < streams; s++) await store.createStream(create(`b${s}`, ''));
+      let largest = 0;
+      let rounds = 0;
+      let after = -1;
+      // Until the log has reached its checkpoint size, and for as many batches again.
+      while (rounds < 1000 && (after < 0 || rounds < 2 * after)) {
+        await Promise.all(Array.from({ length: streams }, (_, s) => store.append(append(`b${s}`, `"${'x'.repeat(100)}"`))));
+        rounds++;
+        largest = Math.max(largest, walSize());
+        if (after < 0 && largest >= limit - 2 * slack) after = rounds;
+        expect(walSize()).toBeLessThanOrEqual(limit);
+      }
+      expect(after).toBeGreaterThan(0);
+      expect(largest).toBeGreaterThanOrEqual(limit - 2 * slack);
+      for (let s = 0; s < streams; s++) {
+        expect(await store.lookup(`b${s}`, 3)).toMatchObject({ kind: 'found', meta: { tail: rounds * 102 } });
+      }
     } finally {
       await store.close();
     }

@@ -42,6 +42,17 @@ import { decideClose } from '../turn-rules.js';
 import type { TurnStore } from '../turn-types.js';
 import { SqliteTranscripts } from './sqlite-transcripts.js';
 
+/**
+ * Pages the write-ahead log may hold before a commit checkpoints it into the
+ * database (SQLite's default is 1,000). Appends to many streams dirty a page
+ * each, and a checkpoint runs on this thread: it syncs the log, copies each
+ * page once however often it changed since the last one, and syncs the
+ * database. At 4,000 (a log of up to about 16 MiB) a hot page is copied a
+ * quarter as often; 64 writers on 64 streams got about 10% more appends
+ * through than with the default.
+ */
+export const WAL_CHECKPOINT_PAGES = 4000;
+
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
   filename: string;
@@ -96,6 +107,7 @@ export class SqliteStore implements Store, StreamTx {
     // batch's results. A database without a log (`:memory:`) commits with FULL.
     this.db.pragma(`synchronous = ${options.durability === 'fsync' && !wal ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
     applySqliteMigrations(this.db);
