@@ -103,20 +103,30 @@ function parseResponse(buf: Buffer, forHead: boolean): { response: WireResponse;
     return { response: { status, headers, body: Buffer.alloc(0) }, length: at };
   }
   if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
-    const parts: Buffer[] = [];
-    for (;;) {
-      const lineEnd = buf.indexOf('\r\n', at);
-      if (lineEnd < 0) return null;
-      const size = parseInt(buf.toString('latin1', at, lineEnd), 16);
-      if (buf.length < lineEnd + 2 + size + 2) return null;
-      if (size === 0) return { response: { status, headers, body: Buffer.concat(parts) }, length: lineEnd + 4 };
-      parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
-      at = lineEnd + 2 + size + 2;
-    }
+    const { chunks, end } = readChunks(buf, at);
+    return end === null ? null : { response: { status, headers, body: Buffer.concat(chunks) }, length: end };
   }
   const length = Number(headers['content-length'] ?? 0);
   if (buf.length < at + length) return null;
   return { response: { status, headers, body: Buffer.from(buf.subarray(at, at + length)) }, length: at + length };
+}
+
+/**
+ * The chunks of a chunked body that starts at `from`, as far as they have
+ * arrived whole; `end` is the position just past the body once its last
+ * (empty) chunk has arrived, else null.
+ */
+export function readChunks(buf: Buffer, from: number): { chunks: Buffer[]; end: number | null } {
+  const chunks: Buffer[] = [];
+  for (let at = from; ; ) {
+    const lineEnd = buf.indexOf('\r\n', at);
+    if (lineEnd < 0) return { chunks, end: null };
+    const size = parseInt(buf.toString('latin1', at, lineEnd), 16);
+    if (buf.length < lineEnd + 2 + size + 2) return { chunks, end: null };
+    if (size === 0) return { chunks, end: lineEnd + 4 };
+    chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 /** The bytes of one request; `Content-Length` is added when there is a body and no length or encoding was given. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalNotifier } from '../../src/services/live-hub.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { adminKeyOf } from '../support/credentials.js';
+import { readChunks } from '../http/wire-client.js';
 
 describe('LocalNotifier', () => {
   it('wakes the listeners of the changed stream only', () => {
@@ -79,7 +80,7 @@ describe('live delivery over HTTP', () => {
     let raw = Buffer.alloc(0);
     socket.on('data', (data: Buffer) => (raw = Buffer.concat([raw, data])));
     socket.write(`GET /v1/stream/paired?offset=-1&live=sse HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\n\r\n`);
-    const chunks = () => decodeChunks(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
+    const chunks = () => readChunks(raw, raw.indexOf('\r\n\r\n') + 4).chunks.map((chunk) => chunk.toString('utf8'));
     const until = async (done: () => boolean) => {
       const deadline = Date.now() + 2000;
       while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -111,18 +112,3 @@ describe('live delivery over HTTP', () => {
     socket.destroy();
   });
 });
-
-/** The chunks of a chunked HTTP body, as far as they have arrived whole. */
-function decodeChunks(body: Buffer): string[] {
-  const chunks: string[] = [];
-  let at = 0;
-  for (;;) {
-    const lineEnd = body.indexOf('\r\n', at);
-    if (lineEnd < 0) return chunks;
-    const size = parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
-    const start = lineEnd + 2;
-    if (size === 0 || body.length < start + size + 2) return chunks;
-    chunks.push(body.subarray(start, start + size).toString('utf8'));
-    at = start + size + 2;
-  }
-}
