@@ -4,6 +4,7 @@ import { sqliteTranscriptsMigration } from './transcripts-migration.js';
 import { sqliteTurnsMigration } from './turns-migration.js';
 import { sqliteAuthMigration } from './auth-migration.js';
 import { sqliteHistoryMigration } from './history-migration.js';
+import { sqliteStreamLogMigration } from './stream-log-migration.js';
 
 export const sqliteMigrations: { version: number; name: string; sql: string }[] = [
   {
@@ -118,4 +119,5 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   sqliteTranscriptsMigration,
   sqliteAuthMigration,
   sqliteHistoryMigration,
+  sqliteStreamLogMigration,
 ];

@@ -33,6 +33,7 @@ import { SqliteSessionData } from './sqlite-session-data.js';
 import { SqliteSessions, type StreamTx } from './sqlite-sessions.js';
 import { WalFile, type CommitSync } from './wal-file.js';
 import { StreamMetas, fromRow } from './stream-metas.js';
+import { StreamLog, type StreamLogLimits } from './stream-log.js';
 import { WriteBatcher } from './write-batcher.js';
 import type { StreamRow } from '../row-mappers.js';
 import { SqliteTurns } from './sqlite-turns.js';
@@ -60,6 +61,8 @@ export interface SqliteStoreOptions {
   durability: 'fsync' | 'relaxed';
   /** How commits are made durable in fsync mode; by default the database's write-ahead log is synced. */
   commitSync?: CommitSync;
+  /** When appended rows move from `stream_log` into `stream_rows`; for tests. */
+  streamLog?: StreamLogLimits;
 }
 
 export function applySqliteMigrations(db: Database.Database): void {
@@ -95,6 +98,8 @@ export class SqliteStore implements Store, StreamTx {
   private readonly sql;
   /** Stream metadata as the writer left it, and the row updates appends deferred. */
   private readonly metas: StreamMetas;
+  /** Appended rows not yet moved into `stream_rows`. */
+  private readonly log: StreamLog;
   /** Set while a plain append runs, whose row update may be deferred. */
   private deferring = false;
 
@@ -116,10 +121,16 @@ export class SqliteStore implements Store, StreamTx {
     sync?.syncNow();
     const metas = new StreamMetas(this.db);
     this.metas = metas;
+    const log = new StreamLog(this.db, options.streamLog);
+    this.log = log;
     this.writes = new WriteBatcher(this.db, {
-      onRollback: () => metas.forgetAll(),
+      onRollback: () => {
+        metas.forgetAll();
+        log.reload();
+      },
       sync,
       deferred: { flush: () => metas.writeRows(), discard: () => metas.discard() },
+      beforeCommit: () => log.foldIfFull(),
     });
     const db = this.db;
     this.sql = {
@@ -127,7 +138,6 @@ export class SqliteStore implements Store, StreamTx {
         expiry_deadline, created_at, closed, tail, fork_source_id, fork_source_path, fork_position)
         VALUES (@path, @contentType, @ttlSeconds, @expiresAt, @now, @deadline, @now, @closed, @tail, @forkSourceId,
         @forkSourcePath, @forkPosition)`),
-      insertRow: db.prepare('INSERT INTO stream_rows (stream_id, end_pos, data) VALUES (?, ?, ?)'),
       // Raw: rows as [end, data] arrays. Building an object per row, property by property, cost more than reading it.
       rowsAfter: db.prepare('SELECT end_pos, data FROM stream_rows WHERE stream_id = ? AND end_pos > ? ORDER BY end_pos LIMIT ?').raw(true),
       rowSpan: db.prepare('SELECT count(*), coalesce(sum(length(data)), 0) FROM stream_rows WHERE stream_id = ? AND end_pos > ? AND end_pos <= ?').raw(true),
@@ -176,6 +186,7 @@ export class SqliteStore implements Store, StreamTx {
     this.sessionData = new SqliteSessionData(db, this.writes);
     this.auth = new SqliteAuth(db, this.writes);
     this.reader = new ForkReader({
+      // A stream's moved rows first, then its logged ones, which are all newer.
       rowsAfter: (id, from, limit, maxBytes) => {
         const rows: StoredRow[] = [];
         let bytes = 0;
@@ -184,15 +195,20 @@ export class SqliteStore implements Store, StreamTx {
           rows.push({ end, data });
           bytes += data.length;
         }
+        this.log.rowsAfter(id, rows.at(-1)?.end ?? from, limit, maxBytes, rows, bytes);
         return rows;
       },
       rowSpan: (id, from, to) => {
-        const [rows, bytes] = this.sql.rowSpan.get(id, from, to) as [number, number];
+        let [rows, bytes] = this.sql.rowSpan.get(id, from, to) as [number, number];
+        for (const row of this.log.span(id, from, to)) {
+          rows += 1;
+          bytes += row.data.length;
+        }
         return { rows, bytes };
       },
       joinedRows: (id, from, to) => {
         const [rows, data] = this.sql.joinedRows.get(id, from, to) as [number, Buffer];
-        return { rows, data };
+        return this.log.joined(id, from, to, { rows, data });
       },
       getById: (id) => this.metas.byId(id),
     });
@@ -206,6 +222,7 @@ export class SqliteStore implements Store, StreamTx {
       return;
     }
     this.sql.deleteRows.run(meta.id);
+    this.log.drop(meta.id);
     this.sql.deleteProducers.run(meta.id);
     this.sql.deleteStream.run(meta.id);
     this.reader.forget(meta.id);
@@ -272,7 +289,7 @@ export class SqliteStore implements Store, StreamTx {
       forkPosition: fork?.position ?? null,
     });
     const id = Number(lastInsertRowid);
-    for (const row of bodyRows(body, start)) this.sql.insertRow.run(id, row.end, row.data);
+    for (const row of bodyRows(body, start)) this.log.insert(id, row.end, row.data);
     return { kind: 'created', meta: this.metas.byId(id)! };
   }
 
@@ -317,7 +334,7 @@ export class SqliteStore implements Store, StreamTx {
     const decision = decideAppend(meta, state, request);
     if (decision.kind !== 'accept' && decision.kind !== 'close-only') return decision;
     if (decision.kind === 'accept') {
-      for (const row of bodyRows(request.body, meta.tail)) this.sql.insertRow.run(meta.id, row.end, row.data);
+      for (const row of bodyRows(request.body, meta.tail)) this.log.insert(meta.id, row.end, row.data);
       // Session channels' transcript rows commit with the events that made them.
       if (request.body.kind === 'json') this.transcripts.projectInTx(request.path, meta.tail, request.body.messages, request.now);
     }
@@ -412,6 +429,8 @@ export class SqliteStore implements Store, StreamTx {
         }
         const mark = this.sql.newestMark.get(id, cutoff) as { p: number | null };
         if (mark.p === null) return 0;
+        // Trimming counts and deletes rows in `stream_rows` alone.
+        if (this.log.holds(id)) this.log.fold();
         const nth = this.sql.nthRow.get(id, mark.p, rowsPerStream - 1) as { end: number } | undefined;
         const upTo = Math.max(meta.trimmedTo, nth ? nth.end : mark.p);
         const removed = this.sql.trimRows.run(id, upTo).changes;

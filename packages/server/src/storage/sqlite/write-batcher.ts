@@ -80,6 +80,7 @@ export class WriteBatcher {
   private readonly onRollback: () => void;
   private readonly durability: CommitSync | null;
   private readonly deferred: DeferredWrites | null;
+  private readonly beforeCommit: () => void;
 
   constructor(
     private readonly db: Database.Database,
@@ -90,12 +91,15 @@ export class WriteBatcher {
       /** Makes commits durable after COMMIT returns; without it a commit counts as done when it returns. */
       sync?: CommitSync;
       deferred?: DeferredWrites;
+      /** Runs in each batch's transaction just before COMMIT, after the deferred writes. */
+      beforeCommit?: () => void;
     } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1024;
     this.onRollback = options.onRollback ?? (() => {});
     this.durability = options.sync ?? null;
     this.deferred = options.deferred ?? null;
+    this.beforeCommit = options.beforeCommit ?? (() => {});
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.savepoint = db.prepare('SAVEPOINT w');
@@ -290,6 +294,7 @@ export class WriteBatcher {
       }
     }
     this.deferred?.flush();
+    this.beforeCommit();
     this.commit.run();
     return outcomes;
   }
