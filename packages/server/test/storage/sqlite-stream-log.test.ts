@@ -92,6 +92,37 @@ describe('the SQLite stream log', () => {
     }
   });
 
+  it('reads a fork whose inherited rows and own rows lie in both tables', async () => {
+    await store.createStream(createRequest('src', { contentType: JSON_TYPE }));
+    const source = Array.from({ length: 45 }, (_, i) => `src${i}`);
+    for (const m of source) await store.append(appendRequest('src', { raw: JSON.stringify(m), contentType: JSON_TYPE }));
+    // Moved up to 40; 40..45 still logged, so the fork point at 43 lies in the log.
+    expect(count('stream_log')).toBe(5);
+    const created = await store.createStream(
+      createRequest('f', { contentType: JSON_TYPE, fork: { sourcePath: 'src', offset: 43, subOffset: 0 } }),
+    );
+    expect(created.kind).toBe('created');
+    const own: string[] = [];
+    const check = async () => {
+      const all = [...source.slice(0, 43), ...own];
+      for (let from = 0; from < all.length; from++) expect(await readAll('f', from)).toEqual(all.slice(from));
+      expect(await readAll('f', 0, 60)).toEqual(all);
+      expect(await readAll('src')).toEqual(source);
+    };
+    for (let i = 0; i < 3; i++) {
+      own.push(`f${i}`);
+      await store.append(appendRequest('f', { raw: JSON.stringify(`f${i}`), contentType: JSON_TYPE }));
+    }
+    expect(count('stream_log')).toBe(8);
+    await check();
+    for (let i = 3; i < 7; i++) {
+      own.push(`f${i}`);
+      await store.append(appendRequest('f', { raw: JSON.stringify(`f${i}`), contentType: JSON_TYPE }));
+    }
+    expect(count('stream_log')).toBe(2);
+    await check();
+  });
+
   it('reads a byte stream across the tables, cut at any offset', async () => {
     await store.createStream(createRequest('bytes', { contentType: OCTET }));
     let content = '';
