@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import { DEFAULT_PROJECT } from '../services/projects.js';
+import { memoized } from '../memo.js';
 
 export const STREAM_PREFIX = '/v1/stream/';
 
@@ -10,6 +11,14 @@ export const STREAM_PREFIX = '/v1/stream/';
  * characters, empty, `.` and `..` segments, and over-long paths.
  */
 export function decodeStreamPath(raw: string, maxLength: number): string {
+  const { path, problem } = decoded(raw);
+  if (path.length > maxLength) throw new AppError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
+  if (problem) throw new AppError('BAD_REQUEST', problem);
+  return path;
+}
+
+/** A URL path decoded, and what is wrong with its name if anything; throws on a malformed escape. */
+const decoded = memoized((raw: string): { path: string; problem: string | null } => {
   let path = raw.startsWith(STREAM_PREFIX) ? raw : STREAM_PREFIX + raw.replace(/^\/+/, '');
   if (path.includes('%')) {
     try {
@@ -21,17 +30,14 @@ export function decodeStreamPath(raw: string, maxLength: number): string {
       throw new AppError('BAD_REQUEST', 'stream path has a malformed escape');
     }
   }
-  if (path.length > maxLength) throw new AppError('PATH_TOO_LONG', `stream path is longer than ${maxLength} characters`);
   const name = path.slice(STREAM_PREFIX.length);
   // eslint-disable-next-line no-control-regex
-  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) throw new AppError('BAD_REQUEST', 'invalid stream path');
+  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) return { path, problem: 'invalid stream path' };
   for (const segment of name.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') {
-      throw new AppError('BAD_REQUEST', 'stream path has an empty or relative segment');
-    }
+    if (segment === '' || segment === '.' || segment === '..') return { path, problem: 'stream path has an empty or relative segment' };
   }
-  return path;
-}
+  return { path, problem: null };
+}, 4096);
 
 export function requestStreamPath(request: FastifyRequest, maxLength: number): string {
   const raw = request.url.split('?')[0]!;

@@ -12,8 +12,11 @@ import type {
   ProducerTuple,
   StreamMeta,
 } from './types.js';
+import { memoized } from '../memo.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Distinct content types whose parsing is kept (see `memoized`). */
+const CONTENT_TYPES = 256;
 
 export interface ProducerState {
   epoch: number;
@@ -21,16 +24,14 @@ export interface ProducerState {
 }
 
 /** `Content-Type` with its media type lower-cased and whitespace trimmed. */
-export function normaliseContentType(value: string): string {
+export const normaliseContentType = memoized((value: string): string => {
   const [media = '', ...params] = value.split(';');
   const type = media.trim().toLowerCase();
   const rest = params.map((p) => p.trim()).filter(Boolean);
   return rest.length ? `${type}; ${rest.join('; ')}` : type;
-}
+}, CONTENT_TYPES);
 
-export function mediaType(contentType: string): string {
-  return contentType.split(';')[0]!.trim().toLowerCase();
-}
+export const mediaType = memoized((contentType: string): string => contentType.split(';')[0]!.trim().toLowerCase(), CONTENT_TYPES);
 
 export function isJsonContentType(contentType: string): boolean {
   return mediaType(contentType) === 'application/json';
