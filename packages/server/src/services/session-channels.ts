@@ -51,8 +51,13 @@ export class SessionChannelPolicy implements StreamPolicy {
     this.forbid(path, 'deleted');
   }
 
-  async beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void> {
+  /** Nothing to wait for (and no promise made) for a stream outside the session channels. */
+  beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void> | undefined {
     if (!path.startsWith(RESERVED_PREFIX)) return;
+    return this.checkChannelAppend(path, request);
+  }
+
+  private async checkChannelAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void> {
     if (request.close) this.forbid(path, 'closed');
     const channel = parseChannelPath(path);
     if (!channel) return;
@@ -71,15 +76,27 @@ export class SessionChannelPolicy implements StreamPolicy {
     }
   }
 
-  async appendProjected(request: AppendRequest): Promise<AppendOutcome | null> {
+  /** Null, with no promise made, for an append that carries nothing to project. */
+  appendProjected(request: AppendRequest): Promise<AppendOutcome | null> | null {
     const projections = this.deps.projections;
-    const projectId = request.projectId ?? DEFAULT_PROJECT;
+    if (!projections || !request.path.startsWith(RESERVED_PREFIX)) return null;
     const channel = parseChannelPath(request.path);
-    if (!projections || !channel || request.body.kind !== 'json') return null;
+    const body = request.body;
+    if (!channel || body.kind !== 'json') return null;
     // Cheap test first: most appends (a runner's deltas) carry nothing to project.
     const markers = channel.channel === 'in' ? ['"user.message"', '"control.interrupt"'] : ['"interaction.requested"'];
-    if (!request.body.messages.some((message) => markers.some((marker) => message.includes(marker)))) return null;
-    const events = request.body.messages.map((message) => JSON.parse(message.toString('utf8')) as Record<string, unknown>);
+    if (!body.messages.some((message) => markers.some((marker) => message.includes(marker)))) return null;
+    return this.project(projections, channel, request, body.messages);
+  }
+
+  private async project(
+    projections: { turns: TurnService; interactions: InteractionService },
+    channel: { sessionId: string; channel: Channel },
+    request: AppendRequest,
+    messages: Buffer[],
+  ): Promise<AppendOutcome | null> {
+    const projectId = request.projectId ?? DEFAULT_PROJECT;
+    const events = messages.map((message) => JSON.parse(message.toString('utf8')) as Record<string, unknown>);
     if (channel.channel === 'in') {
       const messages = events.filter((event) => event.type === 'user.message');
       if (messages.length === 0) {

@@ -17,12 +17,13 @@ import type { Notifier } from './live-hub.js';
 export interface StreamPolicy {
   beforeCreate(path: string): void | Promise<void>;
   beforeDelete(path: string): void | Promise<void>;
-  beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): Promise<void>;
+  beforeAppend(path: string, request: { body: AppendBody; close: boolean; projectId?: string }): void | Promise<void>;
   /**
    * Takes over an append whose events must be written together with what
-   * they cause (a session's turns and questions); null leaves it to the store.
+   * they cause (a session's turns and questions); null (or a promise of
+   * null) leaves it to the store.
    */
-  appendProjected?(request: AppendRequest): Promise<AppendOutcome | null>;
+  appendProjected?(request: AppendRequest): Promise<AppendOutcome | null> | null;
 }
 
 export interface StreamServiceDeps {
@@ -51,9 +52,12 @@ export class StreamService {
   }
 
   async append(request: Omit<AppendRequest, 'now'>): Promise<AppendOutcome> {
-    await this.deps.policy?.beforeAppend(request.path, request);
+    // Most appends have nothing to check or project: no promise to wait for.
+    const checked = this.deps.policy?.beforeAppend(request.path, request);
+    if (checked) await checked;
     const full = { ...request, now: this.now() };
-    const outcome = (await this.deps.policy?.appendProjected?.(full)) ?? (await this.deps.store.append(full));
+    const projected = this.deps.policy?.appendProjected?.(full);
+    const outcome = (projected && (await projected)) ?? (await this.deps.store.append(full));
     if (outcome.kind === 'appended' || outcome.kind === 'closed') {
       const { meta } = outcome;
       this.deps.notifier.publish({ streamId: meta.id, tail: meta.tail, closed: meta.closed, deleted: false });
