@@ -31,6 +31,8 @@ export class StreamMetas {
       update: db.prepare(`UPDATE streams SET tail = ?, closed = ?, stream_seq = ?,
         closed_by_producer = ?, closed_by_epoch = ?, closed_by_seq = ?,
         last_access_at = ?, expiry_deadline = ? WHERE id = ?`),
+      // An open stream without a Stream-Seq or a TTL: its other columns are as it was created.
+      updateTail: db.prepare('UPDATE streams SET tail = ?, last_access_at = ? WHERE id = ?'),
     };
   }
 
@@ -94,6 +96,10 @@ export class StreamMetas {
   writeRows(): void {
     if (this.unwritten.size === 0) return;
     for (const meta of this.unwritten.values()) {
+      if (!meta.closed && meta.streamSeq === null && meta.ttlSeconds === null) {
+        this.sql.updateTail.run(meta.tail, meta.lastAccessAt, meta.id);
+        continue;
+      }
       this.sql.update.run(
         meta.tail,
         meta.closed ? 1 : 0,
